@@ -102,6 +102,10 @@ class SinGANConfig:
         unknown = set(data) - set(sections)
         if unknown:
             raise ConfigError(f"unknown configuration section(s): {sorted(unknown)}")
+        for name, kind in sections.items():
+            unknown = set(data.get(name, {})) - {field.name for field in attrs.fields(kind)}
+            if unknown:
+                raise ConfigError(f"unknown configuration field(s) in {name!r}: {sorted(unknown)}")
         return cls(**{name: kind(**dict(data.get(name, {}))) for name, kind in sections.items()})
 
     def with_overrides(self, overrides: Mapping[str, Any]) -> "SinGANConfig":

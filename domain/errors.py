@@ -31,3 +31,11 @@ class ShapeMismatch(SinGANError, ValueError):
 
 class InvalidRequest(SinGANError, ValueError):
     """A generation or application request that cannot be carried out (an output size, a factor)."""
+
+
+class NotAModel(SinGANError):
+    """A run folder or checkpoint that does not hold a (complete, intact) trained model."""
+
+
+class BadImage(SinGANError):
+    """A file that is missing or cannot be read as an image."""

@@ -5,6 +5,7 @@ Masks are float arrays (H, W) in [0, 1]; 1 marks pixels the model may regenerate
 from __future__ import annotations
 
 import numpy as np
+from numpy.lib.stride_tricks import sliding_window_view
 
 from domain.errors import ShapeMismatch
 from domain.pyramid import Shape
@@ -66,9 +67,10 @@ def dilate(mask: np.ndarray, radius: int) -> np.ndarray:
 def _box_blur(mask: np.ndarray, radius: int) -> np.ndarray:
     width = 2 * radius + 1
     padded = np.pad(mask, radius)  # zeros outside: the blur can only spread a mask outwards
-    summed = np.cumsum(np.cumsum(np.pad(padded, ((1, 0), (1, 0))), axis=0), axis=1)
-    window = summed[width:, width:] - summed[:-width, width:] - summed[width:, :-width] + summed[:-width, :-width]
-    return window / (width * width)
+    # Sums over each window rather than differences of cumulative sums: those leave ~1e-17 where the
+    # window is empty, and a weight that is not exactly 0 lets generated pixels into the reference.
+    rows = sliding_window_view(padded, width, axis=0).sum(axis=-1)
+    return sliding_window_view(rows, width, axis=1).sum(axis=-1) / (width * width)
 
 
 def feather(mask: np.ndarray, radius: int) -> np.ndarray:

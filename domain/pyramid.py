@@ -85,12 +85,16 @@ def plan_pyramid(image_shape: Shape, cfg: PyramidConfig = PyramidConfig()) -> Py
             f"image is {height}x{width} px: fitting its long side to max_size={cfg.max_size} px leaves a "
             f"short side of {short} px, under min_size={cfg.min_size} px (crop it or raise max_size)"
         )
-    # As the official code: one step more than the nominal factor needs to get from the short side
-    # down to min_size (its num_scales - scale2stop), so the exact factor is a little above nominal.
-    needed = math.log(cfg.min_size / short) / math.log(cfg.scale_factor)
-    if needed <= _ROUNDING_SLACK:  # the image already is min_size: a single scale
+    if short == cfg.min_size:  # the fitted image already is min_size: a single scale
         return PyramidPlan(image_shape=(height, width), shapes=(fitted,), factor=cfg.scale_factor)
-    steps = math.ceil(needed - _ROUNDING_SLACK) + 1
+    # As the official code (adjust_scales2image): the steps the nominal factor needs from the
+    # *original* short side down to min_size, plus one, minus the steps the fit to max_size already
+    # took (its num_scales - scale2stop). Counting from the fitted short side instead gives most
+    # images larger than max_size one scale more than the official code.
+    log_factor = math.log(cfg.scale_factor)
+    num_scales = math.ceil(math.log(cfg.min_size / min(height, width)) / log_factor - _ROUNDING_SLACK) + 1
+    scale2stop = math.ceil(math.log(min(cfg.max_size / max(height, width), 1.0)) / log_factor - _ROUNDING_SLACK)
+    steps = max(1, num_scales - scale2stop)
     # Near min_size the official rule can ask for more scales than there are pixels to grow by;
     # drop steps until every scale is strictly larger than the one below.
     while True:

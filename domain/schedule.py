@@ -4,9 +4,14 @@ from __future__ import annotations
 import math
 
 
+# Products like 100 * 0.07 land a hair above an integer in floating point (7.000000000000001);
+# ceil must not turn that into the next iteration.
+_ROUNDING_SLACK = 1e-9
+
+
 def lr_drop_iteration(iterations: int, drop_at: float) -> int:
     """First iteration (0-based) that trains with the lowered rate."""
-    return math.ceil(iterations * drop_at)
+    return math.ceil(iterations * drop_at - _ROUNDING_SLACK)
 
 
 def learning_rate(iteration: int, *, base: float, iterations: int, drop_at: float, factor: float) -> float:

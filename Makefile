@@ -1,0 +1,44 @@
+# SinGAN on MindSpore. `make help` lists the targets. Every target creates .venv first if needed.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed-stamp
+
+IMG ?=
+RUN ?=
+N ?= 8
+ARGS ?=
+HYPOTHESIS_PROFILE ?= $(if $(CI),ci,dev)
+
+.DEFAULT_GOAL := help
+.PHONY: help venv train generate test test-unit bench clean
+
+help: ## list the targets
+	@echo "usage: make TARGET [VAR=value]"
+	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  %-10s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+	@echo "variables: IMG=image RUN=run-folder N=count ARGS='extra CLI flags' HYPOTHESIS_PROFILE=dev|ci|thorough"
+
+# The environment is rebuilt only when pyproject.toml changes.
+$(STAMP): pyproject.toml
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check -e '.[test]'
+	@touch $(STAMP)
+
+venv: $(STAMP) ## create .venv and install the project (MindSpore CPU included)
+
+train: $(STAMP) ## train (quick preset) on IMG, default the embedded image; ARGS='--preset paper' etc.
+	$(PY) -m app train $(IMG) $(ARGS)
+
+generate: $(STAMP) ## write N random samples from RUN: make generate RUN=runs/00001-x N=8
+	@test -n "$(RUN)" || { echo "make generate needs RUN=path/to/run" >&2; exit 2; }
+	$(PY) -m app generate $(RUN) -n $(N) $(ARGS)
+
+test: $(STAMP) ## run every test (unit, real MindSpore integration, end to end)
+	HYPOTHESIS_PROFILE=$(HYPOTHESIS_PROFILE) $(PY) -m pytest $(ARGS)
+
+test-unit: $(STAMP) ## the fast domain tests only
+	HYPOTHESIS_PROFILE=$(HYPOTHESIS_PROFILE) $(PY) -m pytest tests/unit $(ARGS)
+
+clean: ## remove caches (keeps .venv and runs/)
+	rm -rf .pytest_cache .hypothesis build *.egg-info
+	find . -name __pycache__ -not -path './.venv/*' -exec rm -rf {} +

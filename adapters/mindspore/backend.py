@@ -1,0 +1,154 @@
+"""``MindSporePyramid``: the ``PyramidBackend`` port on MindSpore. Trains scales one at a time,
+keeps the trained generators in inference mode and evaluates them for every use."""
+from __future__ import annotations
+
+from typing import Mapping
+
+import numpy as np
+from mindspore import Tensor
+
+from adapters.mindspore import checkpoints
+from adapters.mindspore.device import configure
+from adapters.mindspore.networks import (
+    Critic,
+    Generator,
+    copy_weights,
+    initialise,
+    named_parameters,
+    run_inference,
+    to_tensor,
+)
+from adapters.mindspore.steps import make_adam, make_critic_step, make_generator_step, set_learning_rate
+from domain.config import NetworkConfig, TrainConfig
+from domain.errors import NotAModel
+from domain.networks import channels_at
+from domain.noise import draw_noise
+from domain.ports import IterationCallback, ScaleJob
+from domain.pyramid import Shape
+from domain.schedule import lr_drop_iteration
+from domain.resize import resize
+from domain.sampling import random_noises, walk
+
+
+class MindSporePyramid:
+    def __init__(self, network: NetworkConfig, *, device: str = "CPU"):
+        configure(device)
+        self.network = network
+        self.generators: list[Generator] = []
+        self._critic: Critic | None = None  # the last scale's, for a same-width scale to start from
+        self._adam_state: dict[str, dict] = {}  # the last scale's optimizer states, for its checkpoint
+
+    @property
+    def num_trained(self) -> int:
+        return len(self.generators)
+
+    def generate(self, scale: int, x: np.ndarray, prev: np.ndarray) -> np.ndarray:
+        return run_inference(self.generators[scale], x, prev)
+
+    def _new_cells(self, scale: int) -> tuple[Generator, Critic]:
+        channels = channels_at(scale, self.network)
+        generator, critic = Generator(channels, self.network), Critic(channels, self.network)
+        # Unique names per scale: graphs holding two scales' cells must not collide.
+        generator.update_parameters_name(f"g{scale}.")
+        critic.update_parameters_name(f"d{scale}.")
+        return generator, critic
+
+    def _random_prev(self, job: ScaleJob, rng: np.random.Generator) -> np.ndarray:
+        """A random sample of the coarser scales, upsampled to this scale (zeros at the coarsest)."""
+        if job.scale == 0:
+            return np.zeros_like(job.real)
+        coarser = job.shapes[: job.scale]
+        image = walk(self.generate, shapes=coarser, amplitudes=job.amplitudes, noises=random_noises(rng, coarser))
+        return resize(image, job.shape)
+
+    def train_scale(self, job: ScaleJob, rng: np.random.Generator, on_iteration: IterationCallback) -> None:
+        if job.scale != self.num_trained:
+            raise ValueError(f"scale {job.scale} cannot train before scales 0..{job.scale - 1}")
+        cfg: TrainConfig = job.train
+        init_rng, step_rng = rng.spawn(2)
+        generator, critic = self._new_cells(job.scale)
+        if job.inherit:
+            copy_weights(self.generators[-1], generator)
+            copy_weights(self._critic, critic)
+        else:
+            initialise(generator, init_rng)
+            initialise(critic, init_rng)
+        g_adam = make_adam(generator, cfg.lr_generator, cfg)
+        d_adam = make_adam(critic, cfg.lr_critic, cfg)
+        critic_step = make_critic_step(critic, generator, d_adam, cfg)
+        generator_step = make_generator_step(generator, critic, g_adam, cfg)
+
+        amplitude = job.amplitudes[job.scale]
+        real = to_tensor(job.real)
+        rec_prev = to_tensor(job.reconstruction_prev)
+        rec_x = to_tensor(amplitude * job.z_star + job.reconstruction_prev)
+        drop_at = lr_drop_iteration(cfg.iterations, cfg.lr_drop_at)
+        for iteration in range(cfg.iterations):
+            if iteration == drop_at:
+                set_learning_rate(g_adam, cfg.lr_generator * cfg.lr_drop_factor)
+                set_learning_rate(d_adam, cfg.lr_critic * cfg.lr_drop_factor)
+            noise = draw_noise(step_rng, job.shape)
+            for _ in range(cfg.critic_steps):
+                # As the official code: fresh coarser samples for every critic step; the noise at
+                # this scale is drawn once per iteration.
+                prev = self._random_prev(job, step_rng)
+                x, prev_t = to_tensor(amplitude * noise + prev), to_tensor(prev)
+                alpha = Tensor(np.float32(step_rng.uniform()))
+                d_loss, (d_real, d_fake, penalty) = critic_step(real, x, prev_t, alpha)
+            for _ in range(cfg.generator_steps):
+                g_loss, (adversarial, reconstruction) = generator_step(real, x, prev_t, rec_x, rec_prev)
+            on_iteration(
+                iteration,
+                {
+                    "critic": float(d_loss.asnumpy()),
+                    "d_real": float(d_real.asnumpy()),
+                    "d_fake": float(d_fake.asnumpy()),
+                    "penalty": float(penalty.asnumpy()),
+                    "generator": float(g_loss.asnumpy()),
+                    "adversarial": float(adversarial.asnumpy()),
+                    "reconstruction": float(reconstruction.asnumpy()),
+                },
+            )
+        generator.set_train(False)
+        critic.set_train(False)
+        self.generators.append(generator)
+        self._critic = critic
+        self._adam_state = {
+            "generator_adam": checkpoints.adam_state(g_adam, generator),
+            "critic_adam": checkpoints.adam_state(d_adam, critic),
+        }
+
+    def save_scale(self, scale: int, path: str, *, z_star: np.ndarray, amplitude: float) -> None:
+        if scale != self.num_trained - 1:
+            raise ValueError(f"only the last trained scale ({self.num_trained - 1}) can be saved, not {scale}")
+        checkpoints.save(
+            path,
+            {
+                "generator": named_parameters(self.generators[scale]),
+                "critic": named_parameters(self._critic),
+                **self._adam_state,
+                "scale": {"z_star": z_star, "amplitude": np.float32(amplitude)},
+            },
+        )
+
+    def load_scale(self, scale: int, path: str, *, shape: Shape) -> tuple[np.ndarray, float]:
+        if scale != self.num_trained:
+            raise ValueError(f"scale {scale} cannot load before scales 0..{scale - 1}")
+        groups = checkpoints.load(path)
+        for group in ("generator", "critic", "scale"):
+            if group not in groups:
+                raise NotAModel(f"checkpoint {path} has no {group} weights")
+        generator, critic = self._new_cells(scale)
+        checkpoints.restore(generator, groups["generator"], what=f"{path} (generator)")
+        checkpoints.restore(critic, groups["critic"], what=f"{path} (critic)")
+        z_star = groups["scale"].get("z_star")
+        amplitude = groups["scale"].get("amplitude")
+        if z_star is None or amplitude is None or z_star.shape[-2:] != tuple(shape):
+            raise NotAModel(f"checkpoint {path} lacks z* or the noise amplitude for a {shape} scale")
+        generator.set_train(False)
+        critic.set_train(False)
+        self.generators.append(generator)
+        self._critic = critic
+        self._adam_state = {k: v for k, v in groups.items() if k.endswith("_adam")}
+        return z_star.astype(np.float32), float(amplitude)
+

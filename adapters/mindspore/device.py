@@ -1,0 +1,41 @@
+"""Device setup: environment defaults that must exist before MindSpore loads, and the context."""
+from __future__ import annotations
+
+import os
+
+DEVICES = ("CPU", "GPU", "Ascend")
+
+
+def prepare_environment() -> None:
+    """Defaults the user may override; they only work before ``import mindspore``.
+
+    On AVX-512 hosts oneDNN otherwise picks a reference convolution about 80x slower than its
+    AVX2 gemm kernel (measured: 104 ms against 1.25 ms for a 32-channel 3x3 conv at 64x64).
+    """
+    os.environ.setdefault("ONEDNN_MAX_CPU_ISA", "AVX2")
+    os.environ.setdefault("GLOG_v", "3")  # MindSpore's C++ log: errors only
+
+
+_configured: str | None = None
+
+
+def configure(device: str = "CPU") -> str:
+    """Graph mode on ``device`` (CPU, GPU or Ascend). Idempotent; MindSpore allows one device per process."""
+    global _configured  # the process-wide MindSpore context is global by nature; mirror it
+    if device not in DEVICES:
+        from domain.errors import ConfigError
+
+        raise ConfigError(f"device must be one of {DEVICES}, got {device!r}")
+    if _configured is not None:
+        if _configured != device:
+            from domain.errors import ConfigError
+
+            raise ConfigError(f"MindSpore already runs on {_configured} in this process; cannot switch to {device}")
+        return device
+    prepare_environment()
+    import mindspore as ms
+
+    ms.set_context(mode=ms.GRAPH_MODE)
+    ms.set_device(device)
+    _configured = device
+    return device

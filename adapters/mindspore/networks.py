@@ -1,0 +1,106 @@
+"""Per-scale cells: the generator and the patch critic share a body of unpadded conv blocks."""
+from __future__ import annotations
+
+import numpy as np
+from mindspore import Tensor, nn, ops
+
+from domain.config import NetworkConfig
+from domain.networks import generator_padding
+from domain.noise import IMAGE_CHANNELS
+
+
+class ConvBlock(nn.Cell):
+    """3x3 conv (no padding), BatchNorm, LeakyReLU(0.2)."""
+
+    def __init__(self, in_channels: int, out_channels: int, kernel_size: int):
+        super().__init__()
+        self.conv = nn.Conv2d(in_channels, out_channels, kernel_size, pad_mode="valid", has_bias=True)
+        # MindSpore's momentum weighs the old statistics: 0.9 here is PyTorch's 0.1.
+        self.bn = nn.BatchNorm2d(out_channels, momentum=0.9)
+        self.act = nn.LeakyReLU(0.2)
+
+    def construct(self, x):
+        return self.act(self.bn(self.conv(x)))
+
+
+class Body(nn.Cell):
+    """``num_layers - 1`` conv blocks followed by the tail conv to ``out_channels``."""
+
+    def __init__(self, channels: int, out_channels: int, cfg: NetworkConfig):
+        super().__init__()
+        k = cfg.kernel_size
+        self.head = ConvBlock(IMAGE_CHANNELS, channels, k)
+        self.body = nn.SequentialCell([ConvBlock(channels, channels, k) for _ in range(cfg.num_layers - 2)])
+        self.tail = nn.Conv2d(channels, out_channels, k, pad_mode="valid", has_bias=True)
+
+    def construct(self, x):
+        return self.tail(self.body(self.head(x)))
+
+
+class Generator(nn.Cell):
+    """Input ``x = amplitude * noise + prev`` and ``prev``; returns ``prev + tanh(body(pad(x)))``."""
+
+    def __init__(self, channels: int, cfg: NetworkConfig):
+        super().__init__()
+        pad = generator_padding(cfg)
+        self.pad = nn.ZeroPad2d((pad, pad, pad, pad))
+        self.net = Body(channels, IMAGE_CHANNELS, cfg)
+        self.tanh = nn.Tanh()
+
+    def construct(self, x, prev):
+        return self.tanh(self.net(self.pad(x))) + prev
+
+
+class Critic(nn.Cell):
+    """Patch critic: one score per receptive field (a map ``2 * padding`` px smaller than the input)."""
+
+    def __init__(self, channels: int, cfg: NetworkConfig):
+        super().__init__()
+        self.net = Body(channels, 1, cfg)
+
+    def construct(self, x):
+        return self.net(x)
+
+
+def named_parameters(cell: nn.Cell) -> dict[str, "Parameter"]:  # noqa: F821
+    """Parameters by their path inside ``cell`` (stable whatever prefixes MindSpore adds to .name)."""
+    return dict(cell.parameters_and_names())
+
+
+def initialise(cell: nn.Cell, rng: np.random.Generator) -> None:
+    """Official SinGAN init from an explicit stream: conv weights N(0, 0.02), BatchNorm scale
+    N(1, 0.02), biases and BatchNorm shift 0. Drawn on the host so runs are reproducible anywhere."""
+    for name, param in sorted(named_parameters(cell).items()):
+        leaf = name.rsplit(".", 1)[-1]
+        shape = param.shape
+        if leaf == "weight":
+            value = rng.normal(0.0, 0.02, shape)
+        elif leaf == "gamma":
+            value = rng.normal(1.0, 0.02, shape)
+        elif leaf == "moving_variance":
+            value = np.ones(shape)
+        else:  # bias, beta, moving_mean
+            value = np.zeros(shape)
+        param.set_data(Tensor(value.astype(np.float32)))
+
+
+def copy_weights(source: nn.Cell, target: nn.Cell) -> None:
+    """Start ``target`` from ``source``'s weights and BatchNorm statistics (same architecture)."""
+    src = named_parameters(source)
+    dst = named_parameters(target)
+    if src.keys() != dst.keys():
+        raise ValueError(f"cannot copy weights between different cells: {sorted(src.keys() ^ dst.keys())[:4]}")
+    for name, param in dst.items():
+        param.set_data(src[name].value().copy())
+
+
+def to_tensor(image: np.ndarray) -> Tensor:
+    """(C, H, W) float array -> (1, C, H, W) float32 tensor."""
+    return Tensor(np.ascontiguousarray(image, dtype=np.float32)[None])
+
+
+def run_inference(generator: Generator, x: np.ndarray, prev: np.ndarray) -> np.ndarray:
+    return generator(to_tensor(x), to_tensor(prev)).asnumpy()[0]
+
+
+__all__ = ["Critic", "Generator", "copy_weights", "initialise", "named_parameters", "ops", "run_inference", "to_tensor"]

@@ -1,0 +1,46 @@
+"""The composition root: the one place that picks adapters. Imports them lazily, so ``import app``
+starts no framework and loads no Pillow."""
+from __future__ import annotations
+
+import platform
+from typing import Any
+
+from domain.config import NetworkConfig
+from domain.ports import ImageStore, ProgressSink, PyramidBackend
+
+
+def backend(network: NetworkConfig, *, device: str = "CPU") -> PyramidBackend:
+    from adapters.mindspore.backend import MindSporePyramid
+
+    return MindSporePyramid(network, device=device)
+
+
+def images() -> ImageStore:
+    from adapters.images import PillowImages
+
+    return PillowImages()
+
+
+def progress(show: bool | ProgressSink) -> ProgressSink:
+    """``True``: a tqdm bar per scale; ``False``: silent; or any ``ProgressSink`` as given."""
+    if show is True:
+        from adapters.progress import TqdmProgress
+
+        return TqdmProgress()
+    if show is False or show is None:
+        from adapters.progress import NullProgress
+
+        return NullProgress()
+    return show
+
+
+def versions() -> dict[str, Any]:
+    from importlib.metadata import PackageNotFoundError, version
+
+    found = {"python": platform.python_version()}
+    for package in ("singan-mindspore", "mindspore", "numpy", "pillow"):
+        try:
+            found[package] = version(package)
+        except PackageNotFoundError:
+            found[package] = None
+    return found

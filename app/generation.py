@@ -1,0 +1,57 @@
+"""Use case: random samples of any size, from any start scale."""
+from __future__ import annotations
+
+import os
+
+import numpy as np
+
+from app.model import Model
+from app.training import as_model
+from domain.imaging import to_uint8
+from domain.sampling import check_start_scale, output_shapes, random_noises, walk
+
+
+def new_seed() -> int:
+    """A fresh seed from the OS, small enough to type back in to reproduce a result."""
+    return int(np.random.SeedSequence().generate_state(1)[0])
+
+
+def generate(
+    model_or_run_dir: Model | str | os.PathLike,
+    n: int = 1,
+    *,
+    seed: int | None = None,
+    scale_h: float = 1.0,
+    scale_v: float = 1.0,
+    start_scale: int = 0,
+    device: str = "CPU",
+) -> list[np.ndarray]:
+    """``n`` random samples as (H, W, 3) uint8 arrays.
+
+    ``scale_h`` / ``scale_v`` widen / heighten the output relative to the training image (every
+    scale's noise map grows with it). With ``start_scale=k`` the scales below k follow the
+    reconstruction path and fresh noise enters from k, so higher k stays closer to the training
+    image. The same ``seed`` gives the same samples.
+    """
+    if isinstance(n, bool) or not isinstance(n, int) or n < 1:
+        from domain.errors import InvalidRequest
+
+        raise InvalidRequest(f"n must be a positive integer, got {n!r}")
+    model = as_model(model_or_run_dir, device=device)
+    start_scale = check_start_scale(start_scale, model.num_scales)
+    shapes = output_shapes(model.plan.shapes, scale_v=scale_v, scale_h=scale_h)
+    start_image = model.reconstruct(stop_scale=start_scale) if start_scale > 0 else None
+    rng = np.random.default_rng(new_seed() if seed is None else seed)
+    return [
+        to_uint8(
+            walk(
+                model.generator,
+                shapes=shapes,
+                amplitudes=model.amplitudes,
+                noises=random_noises(rng, shapes, start_scale=start_scale),
+                start_scale=start_scale,
+                start_image=start_image,
+            )
+        )
+        for _ in range(n)
+    ]

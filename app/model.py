@@ -1,0 +1,48 @@
+"""A trained model: the plan and per-scale values, with the backend that evaluates its generators."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import attrs
+import numpy as np
+
+from domain.config import SinGANConfig
+from domain.imaging import to_signed
+from domain.ports import PyramidBackend
+from domain.pyramid import PyramidPlan
+from domain.resize import build_pyramid
+from domain.sampling import GeneratorFn, reconstruction_noises, walk
+
+
+@attrs.define(kw_only=True, eq=False)
+class Model:
+    config: SinGANConfig
+    plan: PyramidPlan
+    amplitudes: tuple[float, ...]  # noise std per scale, coarsest first
+    z_star: np.ndarray  # the coarsest scale's fixed reconstruction noise, (3, H, W)
+    image: np.ndarray  # the training image, fitted to max_size, (H, W, 3) uint8
+    backend: PyramidBackend
+    run_dir: Path | None = None
+
+    @property
+    def num_scales(self) -> int:
+        return self.plan.num_scales
+
+    @property
+    def generator(self) -> GeneratorFn:
+        return self.backend.generate
+
+    def reals(self) -> list[np.ndarray]:
+        """The training image at every scale, (3, H, W) in [-1, 1]."""
+        return build_pyramid(to_signed(self.image), self.plan.shapes)
+
+    def reconstruct(self, stop_scale: int | None = None) -> np.ndarray:
+        """The reconstruction path (z* then zeros) up to ``stop_scale - 1`` (all scales by default)."""
+        shapes = self.plan.shapes
+        return walk(
+            self.generator,
+            shapes=shapes,
+            amplitudes=self.amplitudes,
+            noises=reconstruction_noises(self.z_star, shapes),
+            stop_scale=stop_scale,
+        )

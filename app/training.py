@@ -1,0 +1,289 @@
+"""Use cases: train a model (optionally into a run folder), resume an interrupted run, load one."""
+from __future__ import annotations
+
+import datetime as _dt
+import os
+import time
+from pathlib import Path
+from typing import Any, Sequence
+
+import numpy as np
+
+from app import bootstrap
+from app.model import Model
+from domain.config import SinGANConfig, preset
+from domain.errors import NotAModel
+from domain.imaging import as_rgb_uint8, to_signed, to_uint8
+from domain.networks import channels_at, inherits_weights
+from domain.noise import draw_noise, noise_amplitude, rmse
+from domain.ports import ImageStore, ProgressSink, PyramidBackend, ScaleJob
+from domain.pyramid import PyramidPlan, plan_pyramid
+from domain.resize import build_pyramid, resize
+from domain.sampling import random_noises, reconstruction_noises, walk
+
+SNAPSHOT_SAMPLES = 3  # random samples saved per scale in the run folder
+FINAL_SAMPLES = 8  # random samples saved at the end of training
+LOG_POINTS = 200  # loss records per scale at most
+
+
+class TrainingInterrupted(KeyboardInterrupt):
+    """Ctrl-C during training; the message says how to resume the run folder."""
+
+
+def _interruptible(run, train_scales) -> None:
+    try:
+        train_scales()
+    except KeyboardInterrupt:
+        if run is None:
+            raise
+        done = run.read_manifest().get("completed_scales", 0)
+        raise TrainingInterrupted(
+            f"interrupted after {done} completed scales; continue with: python -m app train --resume {run.path}"
+        ) from None
+
+
+def fit_image(image: np.ndarray, config: SinGANConfig) -> tuple[PyramidPlan, np.ndarray]:
+    """The plan and the training image fitted to it, as uint8: training and resume both start from
+    exactly these pixels."""
+    plan = plan_pyramid(image.shape[:2], config.pyramid)
+    return plan, to_uint8(resize(to_signed(image), plan.finest_shape))
+
+
+def scale_streams(seed: int, num_scales: int) -> list[tuple[np.random.Generator, ...]]:
+    """Per scale: (training, z*, snapshots) streams, independent of how many scales ran before,
+    so a resumed run draws exactly what an unbroken one would."""
+    per_scale = np.random.SeedSequence(seed).spawn(num_scales)
+    return [tuple(np.random.default_rng(s) for s in seq.spawn(3)) for seq in per_scale]
+
+
+def _train_scales(
+    model: Model,
+    *,
+    start: int,
+    progress: ProgressSink,
+    images: ImageStore | None,
+    run=None,
+) -> Model:
+    """Train scales ``start`` .. of ``model`` in place (its amplitudes grow as scales finish)."""
+    cfg, plan, backend = model.config, model.plan, model.backend
+    shapes = plan.shapes
+    reals = model.reals()
+    streams = scale_streams(cfg.train.seed, plan.num_scales)
+    amplitudes = list(model.amplitudes)
+    log_every = max(1, cfg.train.iterations // LOG_POINTS)
+    for n in range(start, plan.num_scales):
+        train_rng, z_rng, snapshot_rng = streams[n]
+        if n == 0:
+            model.z_star = draw_noise(z_rng, shapes[0])
+        prev = resize(model.reconstruct(stop_scale=n), shapes[n]) if n else np.zeros_like(reals[0])
+        amplitudes.append(noise_amplitude(n, rmse(reals[n], prev), base=cfg.train.noise_amp_base))
+        model.amplitudes = tuple(amplitudes)
+        z_here = model.z_star if n == 0 else np.zeros_like(reals[n])
+        job = ScaleJob(
+            scale=n,
+            shapes=shapes[: n + 1],
+            amplitudes=model.amplitudes,
+            real=reals[n],
+            z_star=z_here,
+            reconstruction_prev=prev,
+            channels=channels_at(n, cfg.network),
+            inherit=inherits_weights(n, cfg.network),
+            network=cfg.network,
+            train=cfg.train,
+        )
+        records: list[dict[str, Any]] = []
+
+        def on_iteration(iteration: int, losses, n=n, records=records) -> None:
+            progress.iteration(iteration, losses)
+            if iteration % log_every == 0 or iteration + 1 == cfg.train.iterations:
+                records.append({"scale": n, "iteration": iteration, **{k: round(v, 6) for k, v in losses.items()}})
+
+        progress.scale_started(n, plan.num_scales, shapes[n], cfg.train.iterations)
+        began = time.perf_counter()
+        backend.train_scale(job, train_rng, on_iteration)
+        seconds = time.perf_counter() - began
+        progress.scale_finished(n, seconds)
+        if run is not None:
+            _record_scale(run, model, n, reals[n], seconds, records, snapshot_rng, images)
+    return model
+
+
+def _record_scale(run, model: Model, n: int, real, seconds: float, records, rng, images: ImageStore) -> None:
+    """Checkpoint first, manifest last: a kill in between leaves the scale to be retrained, never a
+    manifest that claims a checkpoint that is not there."""
+    model.backend.save_scale(n, str(run.checkpoint_path(n)), z_star=model.z_star, amplitude=model.amplitudes[n])
+    folder = run.scale_dir(n)
+    shapes = model.plan.shapes[: n + 1]
+    images.save(str(folder / "real.png"), to_uint8(real))
+    images.save(str(folder / "reconstruction.png"), to_uint8(model.reconstruct(stop_scale=n + 1)))
+    for k in range(SNAPSHOT_SAMPLES):
+        sample = walk(model.generator, shapes=shapes, amplitudes=model.amplitudes, noises=random_noises(rng, shapes))
+        images.save(str(folder / f"sample_{k}.png"), to_uint8(sample))
+    run.append_losses(records)
+    manifest = run.read_manifest()
+    run.update_manifest(
+        amplitudes=list(model.amplitudes),
+        completed_scales=n + 1,
+        seconds_per_scale=manifest.get("seconds_per_scale", [])[:n] + [round(seconds, 3)],
+    )
+
+
+def _finish(run, model: Model, images: ImageStore, progress: ProgressSink) -> None:
+    from app.generation import generate
+
+    folder = run.path / "samples"
+    folder.mkdir(exist_ok=True)
+    seed = model.config.train.seed
+    for k, sample in enumerate(generate(model, FINAL_SAMPLES, seed=seed)):
+        images.save(str(folder / f"sample_{k:03d}.png"), sample)
+    run.update_manifest(status="complete", finished=_now())
+    progress.message(f"done: {model.plan.num_scales} scales; samples in {folder}")
+
+
+def _now() -> str:
+    return _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")
+
+
+def _resolve_config(config: SinGANConfig | str | None) -> SinGANConfig:
+    if config is None:
+        return preset("quick")
+    if isinstance(config, str):
+        return preset(config)
+    return config
+
+
+def train(
+    image: np.ndarray | str | os.PathLike,
+    config: SinGANConfig | str | None = None,
+    *,
+    out: str | os.PathLike | None = None,
+    name: str | None = None,
+    progress: bool | ProgressSink = False,
+    device: str = "CPU",
+) -> Model:
+    """Train a SinGAN on one image and return the model.
+
+    ``image``: a path, or an (H, W, 3) uint8 / float-in-[0, 1] array. ``config``: a ``SinGANConfig``
+    or a preset name ("quick", the default, or "paper"). ``out``: a folder under which a new numbered
+    run folder is created (checkpoints, images, losses, samples); ``None`` keeps everything in memory.
+    ``progress``: ``True`` for a bar per scale on stderr, or any ``ProgressSink``.
+    """
+    config = _resolve_config(config)
+    store = bootstrap.images()
+    if isinstance(image, (str, os.PathLike)):
+        source = str(image)
+        pixels = store.load(source)
+        name = name or Path(source).stem
+    else:
+        source = "array"
+        pixels = as_rgb_uint8(image)
+        name = name or "image"
+    plan, fitted = fit_image(pixels, config)  # plan first: a bad image fails before any folder exists
+    sink = bootstrap.progress(progress)
+    backend = bootstrap.backend(config.network, device=device)
+    model = Model(
+        config=config, plan=plan, amplitudes=(), z_star=np.zeros(0, np.float32), image=fitted, backend=backend
+    )
+    run = None
+    if out is not None:
+        from adapters.runs import RunFolder
+
+        run = RunFolder.create(out, name)
+        store.save(str(run.image_path), fitted)
+        run.write_manifest(
+            {
+                "status": "training",
+                "source": source,
+                "created": _now(),
+                "device": device,
+                "seed": config.train.seed,
+                "config": config.to_dict(),
+                "plan": plan.to_dict(),
+                "amplitudes": [],
+                "completed_scales": 0,
+                "seconds_per_scale": [],
+                "versions": bootstrap.versions(),
+            }
+        )
+        model.run_dir = run.path
+        sink.message(f"run folder: {run.path}")
+    _interruptible(run, lambda: _train_scales(model, start=0, progress=sink, images=store, run=run))
+    if run is not None:
+        _finish(run, model, store, sink)
+    return model
+
+
+def _open_model(run_dir, *, device: str, backend: PyramidBackend | None = None) -> tuple[Any, Model, int]:
+    """The run, its model with every completed scale loaded, and the number of completed scales."""
+    from adapters.runs import RunFolder
+
+    run = RunFolder.open(run_dir)
+    manifest = run.read_manifest()
+    try:
+        config = SinGANConfig.from_dict(manifest["config"])
+        plan = PyramidPlan.from_dict(manifest["plan"])
+        completed = int(manifest["completed_scales"])
+    except (KeyError, TypeError, ValueError) as exc:
+        raise NotAModel(f"{run_dir}: manifest is incomplete ({exc})") from None
+    store = bootstrap.images()
+    if not run.image_path.is_file():
+        raise NotAModel(f"{run_dir}: the training image {run.image_path.name} is missing")
+    image = store.load(str(run.image_path))
+    if image.shape[:2] != plan.finest_shape:
+        raise NotAModel(f"{run_dir}: {run.image_path.name} is {image.shape[:2]}, the plan says {plan.finest_shape}")
+    backend = backend or bootstrap.backend(config.network, device=device)
+    amplitudes, z_star = [], np.zeros(0, np.float32)
+    for n in range(completed):
+        z, amplitude = backend.load_scale(n, str(run.checkpoint_path(n)), shape=plan.shapes[n])
+        amplitudes.append(amplitude)
+        if n == 0:
+            z_star = z
+    model = Model(
+        config=config,
+        plan=plan,
+        amplitudes=tuple(amplitudes),
+        z_star=z_star,
+        image=image,
+        backend=backend,
+        run_dir=run.path,
+    )
+    return run, model, completed
+
+
+def load(run_dir: str | os.PathLike, *, device: str = "CPU") -> Model:
+    """A trained model from its run folder. An unfinished or damaged run raises ``NotAModel``."""
+    from adapters.runs import RunFolder
+
+    manifest = RunFolder.open(run_dir).read_manifest()
+    if manifest.get("status") != "complete":
+        done, total = manifest.get("completed_scales", 0), len(manifest.get("plan", {}).get("shapes", []))
+        raise NotAModel(
+            f"{run_dir} is not a finished model ({done} of {total} scales trained); "
+            f"continue it with: python -m app train --resume {run_dir}"
+        )
+    return _open_model(run_dir, device=device)[1]
+
+
+def resume(run_dir: str | os.PathLike, *, progress: bool | ProgressSink = False, device: str = "CPU") -> Model:
+    """Continue an interrupted run from its last completed scale; the result is identical to an
+    unbroken run's (same seed, same streams)."""
+    from adapters.runs import RunFolder
+
+    manifest = RunFolder.open(run_dir).read_manifest()
+    if manifest.get("status") == "complete":
+        raise NotAModel(f"{run_dir} is already complete; nothing to resume")
+    run, model, completed = _open_model(run_dir, device=device)
+    sink = bootstrap.progress(progress)
+    store = bootstrap.images()
+    run.truncate_losses(completed)
+    sink.message(f"resuming {run.path} at scale {completed + 1} of {model.plan.num_scales}")
+    _interruptible(run, lambda: _train_scales(model, start=completed, progress=sink, images=store, run=run))
+    _finish(run, model, store, sink)
+    return model
+
+
+def as_model(model_or_run_dir: Model | str | os.PathLike, *, device: str = "CPU") -> Model:
+    return model_or_run_dir if isinstance(model_or_run_dir, Model) else load(model_or_run_dir, device=device)
+
+
+__all__: Sequence[str] = ["as_model", "fit_image", "load", "resume", "scale_streams", "train"]
