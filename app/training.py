@@ -76,7 +76,9 @@ def _train_scales(
         if n == 0:
             model.z_star = draw_noise(z_rng, shapes[0])
         prev = resize(model.reconstruct(stop_scale=n), shapes[n]) if n else np.zeros_like(reals[0])
-        amplitudes.append(noise_amplitude(n, rmse(reals[n], prev), base=cfg.train.noise_amp_base))
+        amplitude = noise_amplitude(n, rmse(reals[n], prev), base=cfg.train.noise_amp_base)
+        # Held at float32, as checkpoints store it, so a resumed run uses exactly the same value.
+        amplitudes.append(float(np.float32(amplitude)))
         model.amplitudes = tuple(amplitudes)
         z_here = model.z_star if n == 0 else np.zeros_like(reals[n])
         job = ScaleJob(
@@ -104,17 +106,18 @@ def _train_scales(
         seconds = time.perf_counter() - began
         progress.scale_finished(n, seconds)
         if run is not None:
-            _record_scale(run, model, n, reals[n], seconds, records, snapshot_rng, images)
+            _record_scale(run, model, job, seconds, records, snapshot_rng, images)
     return model
 
 
-def _record_scale(run, model: Model, n: int, real, seconds: float, records, rng, images: ImageStore) -> None:
+def _record_scale(run, model: Model, job: ScaleJob, seconds: float, records, rng, images: ImageStore) -> None:
     """Checkpoint first, manifest last: a kill in between leaves the scale to be retrained, never a
     manifest that claims a checkpoint that is not there."""
-    model.backend.save_scale(n, str(run.checkpoint_path(n)), z_star=model.z_star, amplitude=model.amplitudes[n])
+    n = job.scale
+    model.backend.save_scale(n, str(run.checkpoint_path(n)), z_star=job.z_star, amplitude=model.amplitudes[n])
     folder = run.scale_dir(n)
     shapes = model.plan.shapes[: n + 1]
-    images.save(str(folder / "real.png"), to_uint8(real))
+    images.save(str(folder / "real.png"), to_uint8(job.real))
     images.save(str(folder / "reconstruction.png"), to_uint8(model.reconstruct(stop_scale=n + 1)))
     for k in range(SNAPSHOT_SAMPLES):
         sample = walk(model.generator, shapes=shapes, amplitudes=model.amplitudes, noises=random_noises(rng, shapes))
