@@ -39,6 +39,9 @@ test: $(STAMP) ## run every test (unit, real MindSpore integration, end to end)
 test-unit: $(STAMP) ## the fast domain tests only
 	HYPOTHESIS_PROFILE=$(HYPOTHESIS_PROFILE) $(PY) -m pytest tests/unit $(ARGS)
 
+bench: $(STAMP) ## speed and memory per scale (paper preset); table + bench-out/bench.json
+	$(PY) benchmarks/bench.py $(ARGS)
+
 clean: ## remove caches (keeps .venv and runs/)
 	rm -rf .pytest_cache .hypothesis build *.egg-info
 	find . -name __pycache__ -not -path './.venv/*' -exec rm -rf {} +

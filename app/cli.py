@@ -114,9 +114,9 @@ def make_parser() -> argparse.ArgumentParser:
     )
     train.add_argument("image", nargs="?", help="training image (default: the embedded Hubble deep field)")
     train.add_argument("--preset", choices=sorted(PRESETS), default="quick", help="recipe (default: quick)")
-    train.add_argument("--max-size", type=int, help="finest long side in px (preset: quick 128, paper 250)")
+    train.add_argument("--max-size", type=int, help="finest long side in px (preset: quick 96, paper 250)")
     train.add_argument("--min-size", type=int, help="coarsest short side in px (default 25)")
-    train.add_argument("--iterations", type=int, help="iterations per scale (preset: quick 300, paper 2000)")
+    train.add_argument("--iterations", type=int, help="iterations per scale (preset: quick 200, paper 2000)")
     train.add_argument("--seed", type=int, help="random seed (default 0)")
     train.add_argument("--loss", choices=["wgan-gp", "zero-gp", "lsgan"], help="adversarial loss (default wgan-gp)")
     train.add_argument(

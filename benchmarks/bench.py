@@ -1,0 +1,175 @@
+"""Training and sampling speed per scale, against the machine's matrix-multiply peak.
+
+    make bench                      # paper preset on the embedded image
+    make bench ARGS="--preset quick --timed 5"
+
+For every scale: seconds per training iteration (the configured critic and generator steps, with
+the coarser scales' random path), seconds per critic step and per generator step, seconds per
+sample up to that scale, achieved GFLOP/s from counted convolution FLOPs, and the peak resident
+memory so far. Prints a table and writes JSON (default bench-out/bench.json).
+
+Counted FLOPs (an approximation, stated so numbers stay comparable): a conv stack's forward pass
+costs F = sum of 2 Cin Cout k^2 Hout Wout; a backward pass costs 2F. A WGAN-GP critic step is
+F_G + 13 F_D (three critic forwards, two backward passes, the input gradient and its backward
+counted as 2F_D + 4F_D); a generator step is 6 F_G + 3 F_D (two generator forwards and their
+backward passes, one critic forward and a data-only backward).
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from app.cli import default_image  # noqa: E402
+from domain.config import NetworkConfig, preset  # noqa: E402
+from domain.networks import channels_at, generator_padding  # noqa: E402
+
+
+def conv_flops(shape, channels: int, out_channels: int, cfg: NetworkConfig, *, padded: bool) -> float:
+    """Forward FLOPs of one generator (padded input) or critic (unpadded) at ``shape``."""
+    k = cfg.kernel_size
+    pad = generator_padding(cfg) if padded else 0
+    h, w = shape[0] + 2 * pad, shape[1] + 2 * pad
+    widths = [3] + [channels] * (cfg.num_layers - 1) + [out_channels]
+    total = 0.0
+    for cin, cout in zip(widths[:-1], widths[1:]):
+        h, w = h - (k - 1), w - (k - 1)
+        total += 2.0 * cin * cout * k * k * max(h, 0) * max(w, 0)
+    return total
+
+
+def matmul_peak(seconds: float = 2.0) -> float:
+    """GFLOP/s of float32 numpy matmul on 2048x2048 (the BLAS peak this machine reaches)."""
+    a = np.random.default_rng(0).standard_normal((2048, 2048), dtype=np.float32)
+    a @ a
+    runs, began = 0, time.perf_counter()
+    while time.perf_counter() - began < seconds:
+        a @ a
+        runs += 1
+    return runs * 2 * 2048**3 / (time.perf_counter() - began) / 1e9
+
+
+def peak_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--preset", default="paper")
+    parser.add_argument("--image", default=default_image())
+    parser.add_argument("--max-size", type=int, help="override pyramid.max_size")
+    parser.add_argument("--warmup", type=int, default=2, help="iterations per scale before timing (compiles)")
+    parser.add_argument("--timed", type=int, default=3, help="timed iterations per scale")
+    parser.add_argument("--out", default="bench-out/bench.json")
+    args = parser.parse_args(argv)
+
+    import adapters.mindspore  # noqa: F401  (sets ONEDNN_MAX_CPU_ISA before MindSpore loads)
+    from adapters.images import PillowImages
+    from adapters.mindspore.backend import MindSporePyramid
+    from app.model import Model
+    from app.training import fit_image
+    from domain.imaging import to_signed
+    from domain.networks import inherits_weights
+    from domain.noise import draw_noise
+    from domain.ports import ScaleJob
+    from domain.resize import build_pyramid
+    from domain.sampling import random_noises, walk
+
+    cfg = preset(args.preset)
+    if args.max_size:
+        cfg = cfg.with_overrides({"pyramid.max_size": args.max_size})
+    iterations = args.warmup + args.timed
+    cfg = cfg.with_overrides({"train.iterations": iterations})
+    t = cfg.train
+    plan, fitted = fit_image(PillowImages().load(args.image), cfg)
+    reals = build_pyramid(to_signed(fitted), plan.shapes)
+    peak = matmul_peak()
+    print(f"{args.preset} preset on {args.image}: {plan.num_scales} scales up to {plan.finest_shape}; "
+          f"numpy float32 matmul peak {peak:.1f} GFLOP/s; ONEDNN_MAX_CPU_ISA={os.environ.get('ONEDNN_MAX_CPU_ISA')}")
+    backend = MindSporePyramid(cfg.network)
+    model = Model(config=cfg, plan=plan, amplitudes=(), z_star=np.zeros(0), image=fitted, backend=backend)
+    rng = np.random.default_rng(0)
+    rows = []
+    header = f"{'scale':>5} {'H x W':>9} {'ch':>4} {'s/iter':>8} {'s/D':>7} {'s/G':>7} {'s/sample':>9} {'GFLOP/s':>8} {'% peak':>7} {'RSS MB':>7}"
+    print(header)
+    amplitudes = []
+    for n, shape in enumerate(plan.shapes):
+        channels = channels_at(n, cfg.network)
+        amplitudes.append(1.0 if n == 0 else 0.1)
+        stamps = []
+        job = ScaleJob(
+            scale=n, shapes=plan.shapes[: n + 1], amplitudes=tuple(amplitudes), real=reals[n],
+            z_star=draw_noise(rng, shape), reconstruction_prev=np.zeros_like(reals[n]), channels=channels,
+            inherit=inherits_weights(n, cfg.network), network=cfg.network, train=t,
+        )
+        backend.train_scale(job, rng, lambda i, losses: stamps.append(time.perf_counter()))
+        per_iter = (stamps[-1] - stamps[args.warmup - 1]) / args.timed
+        model.amplitudes = tuple(amplitudes)
+        shapes = plan.shapes[: n + 1]
+        walk(model.generator, shapes=shapes, amplitudes=amplitudes, noises=random_noises(rng, shapes))  # compile
+        began = time.perf_counter()
+        for _ in range(3):
+            walk(model.generator, shapes=shapes, amplitudes=amplitudes, noises=random_noises(rng, shapes))
+        per_sample = (time.perf_counter() - began) / 3
+        # The steps alone, without the host-side coarser path: time the compiled cells directly.
+        d_step, g_step = step_times(backend, job, repeats=max(2, args.timed))
+        f_g = conv_flops(shape, channels, 3, cfg.network, padded=True)
+        f_d = conv_flops(shape, channels, 1, cfg.network, padded=False)
+        flops_iter = t.critic_steps * (f_g + 13 * f_d) + t.generator_steps * (6 * f_g + 3 * f_d)
+        gflops = flops_iter / per_iter / 1e9
+        row = {
+            "scale": n, "shape": list(shape), "channels": channels, "seconds_per_iteration": per_iter,
+            "seconds_per_critic_step": d_step, "seconds_per_generator_step": g_step,
+            "seconds_per_sample": per_sample, "gflop_per_iteration": flops_iter / 1e9, "gflops": gflops,
+            "fraction_of_peak": gflops / peak, "peak_rss_mb": peak_rss_mb(),
+        }
+        rows.append(row)
+        print(f"{n:>5} {shape[0]:>4}x{shape[1]:<4} {channels:>4} {per_iter:>8.3f} {d_step:>7.3f} {g_step:>7.3f} "
+              f"{per_sample:>9.4f} {gflops:>8.2f} {100 * gflops / peak:>6.1f}% {row['peak_rss_mb']:>7.0f}")
+    total = sum(r["seconds_per_iteration"] for r in rows)
+    full = sum(r["seconds_per_iteration"] for r in rows) * preset(args.preset).train.iterations
+    print(f"one iteration at every scale: {total:.2f} s; the preset's {preset(args.preset).train.iterations} "
+          f"iterations a scale: about {full / 60:.1f} min of training (plus compiles)")
+    out = Path(args.out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps({
+        "preset": args.preset, "image": args.image, "plan": plan.to_dict(), "matmul_peak_gflops": peak,
+        "warmup": args.warmup, "timed": args.timed, "scales": rows,
+        "estimated_training_minutes": full / 60,
+    }, indent=2) + "\n")
+    print(f"wrote {out}")
+    return 0
+
+
+def step_times(backend, job, *, repeats: int) -> tuple[float, float]:
+    """Seconds per compiled critic step and generator step at this scale, on fresh cells."""
+    from adapters.mindspore.networks import to_tensor
+    from adapters.mindspore.steps import make_adam, make_critic_step, make_generator_step
+    from mindspore import Tensor
+
+    cfg = job.train
+    generator, critic = backend._new_cells(job.scale)  # noqa: SLF001  (a benchmark may look inside)
+    d = make_critic_step(critic, generator, make_adam(critic, cfg.lr_critic, cfg), cfg)
+    g = make_generator_step(generator, critic, make_adam(generator, cfg.lr_generator, cfg), cfg)
+    x = to_tensor(job.real)
+    alpha = Tensor(np.float32(0.5))
+    timings = []
+    for step, inputs in ((d, (x, x, x, alpha)), (g, (x, x, x, x, x))):
+        step(*inputs)[0].asnumpy()  # compile
+        began = time.perf_counter()
+        for _ in range(repeats):
+            step(*inputs)[0].asnumpy()
+        timings.append((time.perf_counter() - began) / repeats)
+    return timings[0], timings[1]
+
+
+if __name__ == "__main__":
+    sys.exit(main())
