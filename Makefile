@@ -5,18 +5,19 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 
 IMG ?=
+MASK ?=
 RUN ?=
 N ?= 8
 ARGS ?=
 HYPOTHESIS_PROFILE ?= $(if $(CI),ci,dev)
 
 .DEFAULT_GOAL := help
-.PHONY: help venv train generate test test-unit bench clean
+.PHONY: help venv train generate animate harmonize edit paint sr test test-unit bench clean
 
 help: ## list the targets
 	@echo "usage: make TARGET [VAR=value]"
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  %-10s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
-	@echo "variables: IMG=image RUN=run-folder N=count ARGS='extra CLI flags' HYPOTHESIS_PROFILE=dev|ci|thorough"
+	@echo "variables: IMG=image MASK=mask RUN=run-folder N=count ARGS='extra CLI flags' HYPOTHESIS_PROFILE=dev|ci|thorough"
 
 # The environment is rebuilt only when pyproject.toml changes.
 $(STAMP): pyproject.toml
@@ -32,6 +33,26 @@ train: $(STAMP) ## train (quick preset) on IMG, default the embedded image; ARGS
 generate: $(STAMP) ## write N random samples from RUN: make generate RUN=runs/00001-x N=8
 	@test -n "$(RUN)" || { echo "make generate needs RUN=path/to/run" >&2; exit 2; }
 	$(PY) -m app generate $(RUN) -n $(N) $(ARGS)
+
+animate: $(STAMP) ## GIF of a random walk: make animate RUN=... [ARGS='--frames 48 --start-scale 1']
+	@test -n "$(RUN)" || { echo "make animate needs RUN=path/to/run" >&2; exit 2; }
+	$(PY) -m app animate $(RUN) $(ARGS)
+
+harmonize: $(STAMP) ## make harmonize RUN=... IMG=composite.png [MASK=mask.png]
+	@test -n "$(RUN)" -a -n "$(IMG)" || { echo "make harmonize needs RUN=... IMG=..." >&2; exit 2; }
+	$(PY) -m app harmonize $(RUN) $(IMG) $(MASK) $(ARGS)
+
+edit: $(STAMP) ## make edit RUN=... IMG=edited.png [MASK=mask.png]
+	@test -n "$(RUN)" -a -n "$(IMG)" || { echo "make edit needs RUN=... IMG=..." >&2; exit 2; }
+	$(PY) -m app edit $(RUN) $(IMG) $(MASK) $(ARGS)
+
+paint: $(STAMP) ## make paint RUN=... IMG=painting.png [ARGS=--quantize]
+	@test -n "$(RUN)" -a -n "$(IMG)" || { echo "make paint needs RUN=... IMG=..." >&2; exit 2; }
+	$(PY) -m app paint $(RUN) $(IMG) $(ARGS)
+
+sr: $(STAMP) ## super-resolution: make sr IMG=low-res.png [ARGS='--factor 4']
+	@test -n "$(IMG)" || { echo "make sr needs IMG=path/to/image" >&2; exit 2; }
+	$(PY) -m app sr $(IMG) $(ARGS)
 
 test: $(STAMP) ## run every test (unit, real MindSpore integration, end to end)
 	HYPOTHESIS_PROFILE=$(HYPOTHESIS_PROFILE) $(PY) -m pytest $(ARGS)

@@ -133,3 +133,19 @@ def new_output_dir(parent: str | os.PathLike, name: str) -> Path:
         except FileExistsError:
             continue
     raise RuntimeError(f"no free output folder name under {parent}")
+
+
+def new_output_file(parent: str | os.PathLike, stem: str, suffix: str) -> Path:
+    """A path ``parent/stem.suffix`` (or ``stem-2.suffix``...) that no file has yet, reserved by
+    creating it empty, so outputs never overwrite."""
+    parent = Path(parent)
+    parent.mkdir(parents=True, exist_ok=True)
+    base = _safe_name(stem)
+    for k in range(1, 10_000):
+        path = parent / (f"{base}{suffix}" if k == 1 else f"{base}-{k}{suffix}")
+        try:
+            with open(path, "x"):
+                return path
+        except FileExistsError:
+            continue
+    raise RuntimeError(f"no free output file name under {parent}")

@@ -103,6 +103,87 @@ def cmd_generate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _output_folder(args, kind: str) -> Path:
+    return Path(args.out) if args.out else Path(args.run) / kind
+
+
+def _save_new(folder: Path, stem: str, image) -> Path:
+    from adapters.runs import new_output_file
+    from app.bootstrap import images
+
+    path = new_output_file(folder, stem, ".png")
+    images().save(str(path), image)
+    return path
+
+
+def _seed(args) -> int:
+    from app.generation import new_seed
+
+    return new_seed() if args.seed is None else args.seed
+
+
+def cmd_animate(args: argparse.Namespace) -> int:
+    from app.applications import animate
+    from app.training import load
+
+    model = load(args.run, device=args.device)
+    path = animate(
+        model, frames=args.frames, fps=args.fps, start_scale=args.start_scale, alpha=args.alpha, beta=args.beta,
+        seed=_seed(args), out=_output_folder(args, "animations"),
+    )
+    print(f"animation: {path}")
+    return 0
+
+
+def _cmd_injection(args: argparse.Namespace, kind: str) -> int:
+    from app import applications
+    from app.training import load
+
+    model = load(args.run, device=args.device)
+    seed = _seed(args)
+    start = applications.default_injection_scale(model) if args.start_scale is None else args.start_scale
+    function = {"harmonized": applications.harmonize, "edited": applications.edit}[kind]
+    result = function(model, args.image, args.mask, start_scale=start, seed=seed)
+    stem = f"{kind}_{Path(args.image).stem}_start{start}_seed{seed}"
+    print(f"{kind}: {_save_new(_output_folder(args, kind), stem, result)}")
+    return 0
+
+
+def cmd_harmonize(args: argparse.Namespace) -> int:
+    return _cmd_injection(args, "harmonized")
+
+
+def cmd_edit(args: argparse.Namespace) -> int:
+    return _cmd_injection(args, "edited")
+
+
+def cmd_paint(args: argparse.Namespace) -> int:
+    from app import applications
+    from app.training import load
+
+    model = load(args.run, device=args.device)
+    seed = _seed(args)
+    start = applications.default_injection_scale(model) if args.start_scale is None else args.start_scale
+    result = applications.paint_to_image(
+        model, args.image, start_scale=start, quantize_colours=args.quantize, seed=seed,
+        finetune_iterations=args.finetune_iterations, progress=not args.quiet,
+    )
+    stem = f"painted_{Path(args.image).stem}_start{start}{'_quantized' if args.quantize else ''}_seed{seed}"
+    print(f"painted: {_save_new(_output_folder(args, 'painted'), stem, result)}")
+    return 0
+
+
+def cmd_sr(args: argparse.Namespace) -> int:
+    from app.applications import super_resolve
+
+    config = build_config(args)
+    super_resolve(
+        args.image, factor=args.factor, config=config, out=args.out, seed=_seed(args), progress=not args.quiet,
+        device=args.device,
+    )
+    return 0
+
+
 def make_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m app", description="SinGAN on MindSpore: one image, many samples.")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -147,7 +228,77 @@ def make_parser() -> argparse.ArgumentParser:
     gen.add_argument("--out", help="parent folder for the output folder (default: RUN/generated)")
     gen.add_argument("--device", default="CPU", choices=["CPU", "GPU", "Ascend"], help="(default: CPU)")
     gen.set_defaults(func=cmd_generate)
+
+    anim = commands.add_parser(
+        "animate",
+        help="write a looping GIF of a random walk around the reconstruction",
+        description="Every scale from --start-scale walks around its reconstruction noise: "
+        "z_k = alpha * anchor + (1 - alpha) * (z_k-1 + beta * (z_k-1 - z_k-2) + (1 - beta) * noise).",
+    )
+    anim.add_argument("run", help="a finished run folder")
+    anim.add_argument("--frames", type=int, default=32, help="number of frames (default 32)")
+    anim.add_argument("--fps", type=float, default=10.0, help="frames per second (default 10)")
+    anim.add_argument("--start-scale", type=int, default=0, help="scales below stay on the reconstruction (default 0)")
+    anim.add_argument("--alpha", type=float, default=0.1, help="pull towards the reconstruction, 0..1 (default 0.1)")
+    anim.add_argument("--beta", type=float, default=0.9, help="momentum of the walk, 0..1 (default 0.9)")
+    _common(anim, "animations")
+    anim.set_defaults(func=cmd_animate)
+
+    for name, kind, func, what in (
+        ("harmonize", "harmonized", cmd_harmonize, "a composite (an object pasted into a training-like image)"),
+        ("edit", "edited", cmd_edit, "a crudely edited copy of the training image"),
+    ):
+        sub = commands.add_parser(
+            name,
+            help={"harmonize": "give a pasted object the image's style", "edit": "make a crude edit seamless"}[name],
+            description=f"Inject {what} at --start-scale and regenerate the masked region; pixels away from "
+            "the (dilated, feathered) mask keep the input's values.",
+        )
+        sub.add_argument("run", help="a finished run folder")
+        sub.add_argument("image", help=f"{what}, with the training image's aspect")
+        sub.add_argument("mask", nargs="?", help="white where to regenerate (default: where it differs from the "
+                         "training image)")
+        sub.add_argument("--start-scale", type=int, help="injection scale, >= 1 (default: the middle scale)")
+        _common(sub, kind)
+        sub.set_defaults(func=func)
+
+    paint = commands.add_parser(
+        "paint", help="turn a flat-colour painting into a realistic image",
+        description="Inject a painting (the training image's aspect) at --start-scale.",
+    )
+    paint.add_argument("run", help="a finished run folder")
+    paint.add_argument("image", help="the painting")
+    paint.add_argument("--start-scale", type=int, help="injection scale, >= 1 (default: the middle scale)")
+    paint.add_argument("--quantize", action="store_true",
+                       help="map to a 5-colour palette of the training image and fine-tune the injection scale on it")
+    paint.add_argument("--finetune-iterations", type=int, help="with --quantize (default: the model's iterations)")
+    paint.add_argument("--quiet", action="store_true", help="no progress bar while fine-tuning")
+    _common(paint, "painted")
+    paint.set_defaults(func=cmd_paint)
+
+    sr = commands.add_parser(
+        "sr", help="super-resolution: train on a low-resolution image and enlarge it",
+        description="Train on IMAGE with the paper's SR settings (the whole image, 3 scales an octave, an 18 px "
+        "coarsest side, reconstruction weight 100), then enlarge by --factor with the finest generator.",
+    )
+    sr.add_argument("image", help="the low-resolution image")
+    sr.add_argument("--factor", type=float, default=4.0, help="enlargement (default 4)")
+    sr.add_argument("--preset", choices=sorted(PRESETS), default="quick", help="recipe (default: quick)")
+    sr.add_argument("--iterations", type=int, help="iterations per scale")
+    sr.add_argument("--set", action="append", type=_parse_override, metavar="SECTION.FIELD=VALUE",
+                    help="any config field (repeatable)")
+    sr.add_argument("--out", default="runs", help="folder for the run folder (default: runs)")
+    sr.add_argument("--seed", type=int, help="random seed for training and enlarging")
+    sr.add_argument("--quiet", action="store_true", help="no progress bars")
+    sr.add_argument("--device", default="CPU", choices=["CPU", "GPU", "Ascend"], help="(default: CPU)")
+    sr.set_defaults(func=cmd_sr, max_size=None, min_size=None, loss=None)
     return parser
+
+
+def _common(sub: argparse.ArgumentParser, kind: str) -> None:
+    sub.add_argument("--seed", type=int, help="random seed (default: a fresh one, written in the file name)")
+    sub.add_argument("--out", help=f"folder for the output (default: RUN/{kind})")
+    sub.add_argument("--device", default="CPU", choices=["CPU", "GPU", "Ascend"], help="(default: CPU)")
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -48,6 +48,11 @@ class PyramidBackend(Protocol):
 
     def train_scale(self, job: ScaleJob, rng: np.random.Generator, on_iteration: IterationCallback) -> None: ...
 
+    def finetune_scale(
+        self, job: ScaleJob, rng: np.random.Generator, on_iteration: IterationCallback
+    ) -> Callable[[int, np.ndarray, np.ndarray], np.ndarray]:
+        """Train a copy of trained scale ``job.scale`` further; returns a GeneratorFn using it."""
+
     def save_scale(self, scale: int, path: str, *, z_star: np.ndarray, amplitude: float) -> None: ...
 
     def load_scale(self, scale: int, path: str, *, shape: Shape) -> tuple[np.ndarray, float]:

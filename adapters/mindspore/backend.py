@@ -35,7 +35,7 @@ class MindSporePyramid:
         configure(device)
         self.network = network
         self.generators: list[Generator] = []
-        self._critic: Critic | None = None  # the last scale's, for a same-width scale to start from
+        self.critics: list[Critic] = []  # kept for same-width scales to start from, and fine-tuning
         self._adam_state: dict[str, dict] = {}  # the last scale's optimizer states, for its checkpoint
 
     @property
@@ -45,12 +45,12 @@ class MindSporePyramid:
     def generate(self, scale: int, x: np.ndarray, prev: np.ndarray) -> np.ndarray:
         return run_inference(self.generators[scale], x, prev)
 
-    def _new_cells(self, scale: int) -> tuple[Generator, Critic]:
+    def _new_cells(self, scale: int, tag: str = "") -> tuple[Generator, Critic]:
         channels = channels_at(scale, self.network)
         generator, critic = Generator(channels, self.network), Critic(channels, self.network)
         # Unique names per scale: graphs holding two scales' cells must not collide.
-        generator.update_parameters_name(f"g{scale}.")
-        critic.update_parameters_name(f"d{scale}.")
+        generator.update_parameters_name(f"g{scale}{tag}.")
+        critic.update_parameters_name(f"d{scale}{tag}.")
         return generator, critic
 
     def _random_prev(self, job: ScaleJob, rng: np.random.Generator) -> np.ndarray:
@@ -64,15 +64,36 @@ class MindSporePyramid:
     def train_scale(self, job: ScaleJob, rng: np.random.Generator, on_iteration: IterationCallback) -> None:
         if job.scale != self.num_trained:
             raise ValueError(f"scale {job.scale} cannot train before scales 0..{job.scale - 1}")
-        cfg: TrainConfig = job.train
         init_rng, step_rng = rng.spawn(2)
         generator, critic = self._new_cells(job.scale)
         if job.inherit:
             copy_weights(self.generators[-1], generator)
-            copy_weights(self._critic, critic)
+            copy_weights(self.critics[-1], critic)
         else:
             initialise(generator, init_rng)
             initialise(critic, init_rng)
+        self._adam_state = self._fit(generator, critic, job, step_rng, on_iteration)
+        self.generators.append(generator)
+        self.critics.append(critic)
+
+    def finetune_scale(self, job: ScaleJob, rng: np.random.Generator, on_iteration: IterationCallback):
+        """Train a copy of a trained scale further on ``job.real``; the model itself is unchanged.
+        Returns a ``GeneratorFn`` that uses the copy at that scale and the originals elsewhere."""
+        if not 0 < job.scale < self.num_trained:
+            raise ValueError(f"only trained scales 1..{self.num_trained - 1} can be fine-tuned, not {job.scale}")
+        generator, critic = self._new_cells(job.scale, tag="ft")
+        copy_weights(self.generators[job.scale], generator)
+        copy_weights(self.critics[job.scale], critic)
+        self._fit(generator, critic, job, rng, on_iteration)
+
+        def tuned(scale: int, x: np.ndarray, prev: np.ndarray) -> np.ndarray:
+            return run_inference(generator if scale == job.scale else self.generators[scale], x, prev)
+
+        return tuned
+
+    def _fit(self, generator: Generator, critic: Critic, job: ScaleJob, rng, on_iteration) -> dict:
+        """The training loop of one scale; leaves both cells in inference mode, returns Adam's state."""
+        cfg: TrainConfig = job.train
         g_adam = make_adam(generator, cfg.lr_generator, cfg)
         d_adam = make_adam(critic, cfg.lr_critic, cfg)
         critic_step = make_critic_step(critic, generator, d_adam, cfg)
@@ -87,16 +108,17 @@ class MindSporePyramid:
             if iteration == drop_at:
                 set_learning_rate(g_adam, cfg.lr_generator * cfg.lr_drop_factor)
                 set_learning_rate(d_adam, cfg.lr_critic * cfg.lr_drop_factor)
-            noise = draw_noise(step_rng, job.shape)
+            noise = draw_noise(rng, job.shape)
             for _ in range(cfg.critic_steps):
                 # As the official code: fresh coarser samples for every critic step; the noise at
                 # this scale is drawn once per iteration.
-                prev = self._random_prev(job, step_rng)
+                prev = self._random_prev(job, rng)
                 x, prev_t = to_tensor(amplitude * noise + prev), to_tensor(prev)
-                alpha = Tensor(np.float32(step_rng.uniform()))
+                alpha = Tensor(np.float32(rng.uniform()))
                 d_loss, (d_real, d_fake, penalty) = critic_step(real, x, prev_t, alpha)
             for _ in range(cfg.generator_steps):
                 g_loss, (adversarial, reconstruction) = generator_step(real, x, prev_t, rec_x, rec_prev)
+            # Reading the losses is a host-device sync point; on CPU it costs nothing measurable.
             on_iteration(
                 iteration,
                 {
@@ -111,9 +133,7 @@ class MindSporePyramid:
             )
         generator.set_train(False)
         critic.set_train(False)
-        self.generators.append(generator)
-        self._critic = critic
-        self._adam_state = {
+        return {
             "generator_adam": checkpoints.adam_state(g_adam, generator),
             "critic_adam": checkpoints.adam_state(d_adam, critic),
         }
@@ -125,7 +145,7 @@ class MindSporePyramid:
             path,
             {
                 "generator": named_parameters(self.generators[scale]),
-                "critic": named_parameters(self._critic),
+                "critic": named_parameters(self.critics[scale]),
                 **self._adam_state,
                 "scale": {"z_star": z_star, "amplitude": np.float32(amplitude)},
             },
@@ -148,7 +168,7 @@ class MindSporePyramid:
         generator.set_train(False)
         critic.set_train(False)
         self.generators.append(generator)
-        self._critic = critic
+        self.critics.append(critic)
         self._adam_state = {k: v for k, v in groups.items() if k.endswith("_adam")}
         return z_star.astype(np.float32), float(amplitude)
 
