@@ -12,7 +12,7 @@ ARGS ?=
 HYPOTHESIS_PROFILE ?= $(if $(CI),ci,dev)
 
 .DEFAULT_GOAL := help
-.PHONY: help venv train generate animate harmonize edit paint sr test test-unit bench clean
+.PHONY: help venv train generate animate harmonize edit paint sr eval report test test-unit bench clean
 
 help: ## list the targets
 	@echo "usage: make TARGET [VAR=value]"
@@ -53,6 +53,14 @@ paint: $(STAMP) ## make paint RUN=... IMG=painting.png [ARGS=--quantize]
 sr: $(STAMP) ## super-resolution: make sr IMG=low-res.png [ARGS='--factor 4']
 	@test -n "$(IMG)" || { echo "make sr needs IMG=path/to/image" >&2; exit 2; }
 	$(PY) -m app sr $(IMG) $(ARGS)
+
+eval: $(STAMP) ## metrics of RUN (SWD, diversity, reconstruction): make eval RUN=... [N=50]
+	@test -n "$(RUN)" || { echo "make eval needs RUN=path/to/run" >&2; exit 2; }
+	$(PY) -m app eval $(RUN) -n $(if $(filter command line,$(origin N)),$(N),50) $(ARGS)
+
+report: $(STAMP) ## write RUN/report.html: make report RUN=...
+	@test -n "$(RUN)" || { echo "make report needs RUN=path/to/run" >&2; exit 2; }
+	$(PY) -m app report $(RUN)
 
 test: $(STAMP) ## run every test (unit, real MindSpore integration, end to end)
 	HYPOTHESIS_PROFILE=$(HYPOTHESIS_PROFILE) $(PY) -m pytest $(ARGS)

@@ -4,6 +4,9 @@
     model = app.train("photo.jpg", "quick", out="runs", progress=True)
     images = app.generate(model, n=4, seed=1, scale_h=1.5)   # (H, W, 3) uint8 arrays
     model = app.load("runs/00001-photo")
+    gif = app.animate(model, frames=32, fps=10)                # written into the run folder
+    seamless = app.harmonize(model, "composite.png", "mask.png", start_scale=4)
+    big = app.super_resolve("small.png", factor=4)            # trains, then enlarges
 
 Importing ``app`` starts no framework: MindSpore loads on the first call that needs it.
 """
@@ -21,11 +24,23 @@ _LAZY = {
     "load": "app.training",
     "generate": "app.generation",
     "Model": "app.model",
+    "animate": "app.applications",
+    "animation_frames": "app.applications",
+    "harmonize": "app.applications",
+    "edit": "app.applications",
+    "paint_to_image": "app.applications",
+    "super_resolve": "app.applications",
 }
 
 __all__ = [
     "PRESETS",
     "Model",
+    "animate",
+    "animation_frames",
+    "edit",
+    "harmonize",
+    "paint_to_image",
+    "super_resolve",
     "NetworkConfig",
     "PyramidConfig",
     "SinGANConfig",

@@ -184,6 +184,23 @@ def cmd_sr(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_eval(args: argparse.Namespace) -> int:
+    from app.evaluation import evaluate, format_metrics, report
+    from app.training import load
+
+    metrics = evaluate(load(args.run, device=args.device), args.num, seed=args.seed)
+    print(format_metrics(metrics))
+    print(f"metrics: {Path(args.run) / 'metrics.json'}; report: {report(args.run)}")
+    return 0
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    from app.evaluation import report
+
+    print(f"report: {report(args.run)}")
+    return 0
+
+
 def make_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m app", description="SinGAN on MindSpore: one image, many samples.")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -292,6 +309,24 @@ def make_parser() -> argparse.ArgumentParser:
     sr.add_argument("--quiet", action="store_true", help="no progress bars")
     sr.add_argument("--device", default="CPU", choices=["CPU", "GPU", "Ascend"], help="(default: CPU)")
     sr.set_defaults(func=cmd_sr, max_size=None, min_size=None, loss=None)
+
+    ev = commands.add_parser(
+        "eval", help="measure a model: patch distance (SWD), diversity, reconstruction error",
+        description="Draw samples, compute the metrics of domain/metrics.py, print a table, write "
+        "RUN/metrics.json (earlier results kept under history) and refresh RUN/report.html.",
+    )
+    ev.add_argument("run", help="a finished run folder")
+    ev.add_argument("-n", "--num", type=int, default=50, help="number of samples (default 50)")
+    ev.add_argument("--seed", type=int, default=0, help="random seed of the samples (default 0)")
+    ev.add_argument("--device", default="CPU", choices=["CPU", "GPU", "Ascend"], help="(default: CPU)")
+    ev.set_defaults(func=cmd_eval)
+
+    rep = commands.add_parser(
+        "report", help="write RUN/report.html", description="Write the run's visual report, report.html "
+        "(relative links only): images per scale, samples, loss curves, noise amplitudes, times, metrics.",
+    )
+    rep.add_argument("run", help="a run folder (finished or not)")
+    rep.set_defaults(func=cmd_report)
     return parser
 
 

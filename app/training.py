@@ -23,6 +23,7 @@ from domain.sampling import random_noises, reconstruction_noises, walk
 
 SNAPSHOT_SAMPLES = 3  # random samples saved per scale in the run folder
 FINAL_SAMPLES = 8  # random samples saved at the end of training
+EVAL_SAMPLES = 16  # samples measured for the report at the end of training (make eval: 50)
 LOG_POINTS = 200  # loss records per scale at most
 
 
@@ -140,7 +141,11 @@ def _finish(run, model: Model, images: ImageStore, progress: ProgressSink) -> No
     for k, sample in enumerate(generate(model, FINAL_SAMPLES, seed=seed)):
         images.save(str(folder / f"sample_{k:03d}.png"), sample)
     run.update_manifest(status="complete", finished=_now())
-    progress.message(f"done: {model.plan.num_scales} scales; samples in {folder}")
+    from app.evaluation import evaluate, report
+
+    evaluate(model, EVAL_SAMPLES, seed=seed)
+    page = report(run.path)
+    progress.message(f"done: {model.plan.num_scales} scales; samples in {folder}; report {page}")
 
 
 def _now() -> str:

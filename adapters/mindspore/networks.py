@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import numpy as np
-from mindspore import Tensor, nn, ops
+from mindspore import Parameter, Tensor, nn
 
 from domain.config import NetworkConfig
 from domain.networks import generator_padding
@@ -62,7 +62,7 @@ class Critic(nn.Cell):
         return self.net(x)
 
 
-def named_parameters(cell: nn.Cell) -> dict[str, "Parameter"]:  # noqa: F821
+def named_parameters(cell: nn.Cell) -> dict[str, Parameter]:
     """Parameters by their path inside ``cell`` (stable whatever prefixes MindSpore adds to .name)."""
     return dict(cell.parameters_and_names())
 
@@ -102,5 +102,3 @@ def to_tensor(image: np.ndarray) -> Tensor:
 def run_inference(generator: Generator, x: np.ndarray, prev: np.ndarray) -> np.ndarray:
     return generator(to_tensor(x), to_tensor(prev)).asnumpy()[0]
 
-
-__all__ = ["Critic", "Generator", "copy_weights", "initialise", "named_parameters", "ops", "run_inference", "to_tensor"]

@@ -1,6 +1,7 @@
 """The applications through the CLI and make, on the session's CLI-trained tiny run."""
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 
@@ -74,3 +75,14 @@ def test_make_sr_enlarges_by_the_factor(tmp_path):
     (run,) = tmp_path.iterdir()
     out = np.asarray(Image.open(run / "super_resolution_x2.png"))
     assert out.shape == (64, 72, 3)
+
+
+def test_eval_prints_a_table_and_make_report_writes_the_page(cli_run):
+    result = run_cli("eval", cli_run, "-n", "3", "--seed", "1", check=True)
+    assert "SWD (mean)" in result.stdout and "diversity" in result.stdout
+    assert json.loads((cli_run / "metrics.json").read_text())["n"] == 3
+    made = subprocess.run(
+        ["make", "--no-print-directory", "report", f"RUN={cli_run}"],
+        cwd=ROOT, capture_output=True, text=True, env={**os.environ, "MAKEFLAGS": ""}, timeout=600,
+    )
+    assert made.returncode == 0 and "report.html" in made.stdout, made.stderr
