@@ -47,6 +47,10 @@ def _img(src: str, alt: str, *, cls: str = "") -> str:
     return f'<img src="{html.escape(src)}" alt="{html.escape(alt)}" class="{cls}" loading="lazy">'
 
 
+def _figure(src: str, caption: str) -> str:
+    return f"<figure>{_img(src, caption)}<figcaption>{html.escape(caption)}</figcaption></figure>"
+
+
 def write_report(run: RunFolder) -> Path:
     manifest = run.read_manifest()
     folder = run.path / "report"
@@ -68,7 +72,8 @@ def write_report(run: RunFolder) -> Path:
         "img.plot{height:auto;width:640px;border:none;image-rendering:auto}"
         "table{border-collapse:collapse;margin:8px 0}td,th{border:1px solid #ddd;padding:4px 8px;text-align:right}"
         "th{background:#f4f4f4}.scale{margin:18px 0;padding-top:8px;border-top:1px solid #eee}"
-        "code{background:#f4f4f4;padding:1px 4px}</style></head><body>",
+        "code{background:#f4f4f4;padding:1px 4px}figure{display:inline-block;margin:2px 4px;text-align:center}"
+        "figcaption{font-size:12px;color:#555}</style></head><body>",
         f"<h1>SinGAN run <code>{html.escape(run.path.name)}</code></h1>",
         f"<p>Status: <b>{html.escape(str(manifest.get('status')))}</b>, {completed} of {len(shapes)} scales; "
         f"source {html.escape(str(manifest.get('source')))}; seed {manifest.get('seed')}; "
@@ -112,7 +117,7 @@ def write_report(run: RunFolder) -> Path:
         images = [p for p in sorted(scale_dir.glob("*.png"))]
         images.sort(key=lambda p: (p.name != "real.png", p.name != "reconstruction.png", p.name))
         parts.append(f"<div class='scale'><h3>Scale {n}: {shapes[n][0]}x{shapes[n][1]}</h3><div>")
-        parts += [_img(f"scales/{scale_dir.name}/{p.name}", f"scale {n} {p.stem}") for p in images]
+        parts += [_figure(f"scales/{scale_dir.name}/{p.name}", p.stem.replace("_", " ")) for p in images]
         parts.append("</div>")
         if n in plots:
             parts.append(_img(plots[n], f"scale {n} losses", cls="plot"))
