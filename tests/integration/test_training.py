@@ -6,6 +6,7 @@ import json
 import numpy as np
 import pytest
 
+from adapters.progress import NullProgress
 from tests.integration.conftest import TINY_IMAGE, tiny_config
 
 
@@ -108,7 +109,7 @@ def test_a_new_run_never_reuses_a_folder(tiny_run, tmp_path):
     assert first.path != second.path and first.path.exists() and second.path.exists()
 
 
-class StopAtScale:
+class StopAtScale(NullProgress):
     """A progress sink that presses Ctrl-C when a given scale starts."""
 
     def __init__(self, scale):
@@ -117,15 +118,6 @@ class StopAtScale:
     def scale_started(self, scale, num_scales, shape, iterations):
         if scale == self.scale:
             raise KeyboardInterrupt
-
-    def iteration(self, iteration, losses):
-        pass
-
-    def scale_finished(self, scale, seconds):
-        pass
-
-    def message(self, text):
-        pass
 
 
 def test_resume_after_an_interrupt_equals_an_unbroken_run(tiny_run, tmp_path):
@@ -161,3 +153,16 @@ def test_the_other_losses_train_to_finite_values(loss, tmp_path):
     records = [json.loads(line) for line in (model.run_dir / "losses.jsonl").read_text().splitlines()]
     assert records and all(np.isfinite(r["critic"]) and np.isfinite(r["generator"]) for r in records)
     assert app.generate(model, 1, seed=0)[0].shape == (*model.plan.finest_shape, 3)
+
+
+def test_a_checkpoint_that_does_not_match_the_network_fails_loudly(tiny_run):
+    from adapters.mindspore.backend import MindSporePyramid
+    from domain.errors import NotAModel
+
+    backend = MindSporePyramid(tiny_run.config.network)
+    checkpoints = tiny_run.run_dir / "checkpoints"
+    backend.load_scale(0, str(checkpoints / "scale_00.ckpt"), shape=tiny_run.plan.shapes[0])
+    backend.load_scale(1, str(checkpoints / "scale_01.ckpt"), shape=tiny_run.plan.shapes[1])
+    # scale 2 is twice as wide as scale 1: its cells cannot take scale 1's weights
+    with pytest.raises(NotAModel, match="shape"):
+        backend.load_scale(2, str(checkpoints / "scale_01.ckpt"), shape=tiny_run.plan.shapes[2])
