@@ -18,8 +18,8 @@ from domain.networks import channels_at, inherits_weights
 from domain.noise import draw_noise, noise_amplitude, rmse
 from domain.ports import ImageStore, ProgressSink, PyramidBackend, ScaleJob
 from domain.pyramid import PyramidPlan, plan_pyramid
-from domain.resize import build_pyramid, resize
-from domain.sampling import random_noises, reconstruction_noises, walk
+from domain.resize import resize
+from domain.sampling import random_noises, walk
 
 SNAPSHOT_SAMPLES = 3  # random samples saved per scale in the run folder
 FINAL_SAMPLES = 8  # random samples saved at the end of training

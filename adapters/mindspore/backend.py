@@ -2,7 +2,6 @@
 keeps the trained generators in inference mode and evaluates them for every use."""
 from __future__ import annotations
 
-from typing import Mapping
 
 import numpy as np
 from mindspore import Tensor
