@@ -36,6 +36,12 @@ def configure(device: str = "CPU") -> str:
     import mindspore as ms
 
     ms.set_context(mode=ms.GRAPH_MODE)
-    ms.set_device(device)
+    try:
+        ms.set_device(device)
+    except (RuntimeError, ValueError) as exc:
+        from domain.errors import ConfigError
+
+        first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise ConfigError(f"MindSpore cannot run on {device} here ({first_line}); only CPU is tested") from None
     _configured = device
     return device

@@ -117,3 +117,11 @@ def test_make_train_and_make_generate_work_as_the_readme_says(tmp_path):
     assert generate.returncode == 0, generate.stderr
     (folder,) = (run / "generated").iterdir()
     assert len(list(folder.glob("*.png"))) == 3
+
+
+def test_a_device_this_mindspore_cannot_use_fails_cleanly_before_any_folder_exists(tmp_path):
+    result = run_cli("train", TINY_IMAGE, "--out", tmp_path / "runs", "--device", "GPU", *TINY_ARGS)
+    assert result.returncode == 2
+    last = result.stderr.strip().splitlines()[-1]  # MindSpore logs its own diagnosis first
+    assert last.startswith("error: MindSpore cannot run on GPU here")
+    assert not (tmp_path / "runs").exists()
