@@ -2,7 +2,6 @@
 keeps the trained generators in inference mode and evaluates them for every use."""
 from __future__ import annotations
 
-
 import numpy as np
 from mindspore import Tensor
 
@@ -24,8 +23,8 @@ from domain.networks import channels_at
 from domain.noise import draw_noise
 from domain.ports import IterationCallback, ScaleJob
 from domain.pyramid import Shape
-from domain.schedule import lr_drop_iteration
 from domain.resize import resize
+from domain.schedule import lr_drop_iteration
 from domain.sampling import random_noises, walk
 
 
