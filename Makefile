@@ -65,7 +65,7 @@ report: $(STAMP) ## write RUN/report.html: make report RUN=...
 test: $(STAMP) ## run every test (unit, real MindSpore integration, end to end)
 	HYPOTHESIS_PROFILE=$(HYPOTHESIS_PROFILE) $(PY) -m pytest $(ARGS)
 
-test-unit: $(STAMP) ## the fast domain tests only
+test-unit: $(STAMP) ## the fast tests only (domain, image adapter, use cases with fakes)
 	HYPOTHESIS_PROFILE=$(HYPOTHESIS_PROFILE) $(PY) -m pytest tests/unit $(ARGS)
 
 bench: $(STAMP) ## speed and memory per scale (paper preset); table + bench-out/bench.json

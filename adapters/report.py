@@ -8,7 +8,7 @@ from pathlib import Path
 
 from adapters.runs import RunFolder
 
-LOSS_KEYS = (("critic", "critic"), ("generator", "generator"), ("reconstruction", "reconstruction MSE"))
+ADVERSARIAL = (("critic", "critic"), ("generator", "generator"))
 
 
 def _plot_losses(run: RunFolder, folder: Path) -> dict[int, str]:
@@ -25,7 +25,7 @@ def _plot_losses(run: RunFolder, folder: Path) -> dict[int, str]:
     for scale, records in sorted(per_scale.items()):
         iterations = [r["iteration"] for r in records]
         fig, axes = plt.subplots(1, 2, figsize=(6.4, 2.2), dpi=100)
-        for key, label in LOSS_KEYS[:2]:
+        for key, label in ADVERSARIAL:
             axes[0].plot(iterations, [r[key] for r in records], label=label, linewidth=1)
         axes[0].set_title(f"scale {scale}: adversarial", fontsize=9)
         axes[0].legend(fontsize=7)
@@ -49,6 +49,12 @@ def _img(src: str, alt: str, *, cls: str = "") -> str:
 
 def _figure(src: str, caption: str) -> str:
     return f"<figure>{_img(src, caption)}<figcaption>{html.escape(caption)}</figcaption></figure>"
+
+
+def _channel_range(network: dict) -> str:
+    low = max(network["min_channels"], min(network["channels"], network["max_channels"]))
+    high = network["max_channels"]
+    return f"{low}" if low == high else f"{low}&ndash;{high}"
 
 
 def write_report(run: RunFolder) -> Path:
@@ -80,8 +86,7 @@ def write_report(run: RunFolder) -> Path:
         f"device {html.escape(str(manifest.get('device')))}; created {html.escape(str(manifest.get('created')))}.</p>",
         f"<p>Config: {cfg['train']['iterations']} iterations a scale, {cfg['train']['critic_steps']} critic + "
         f"{cfg['train']['generator_steps']} generator steps, loss {html.escape(cfg['train']['loss'])}, "
-        f"max size {cfg['pyramid']['max_size']} px, channels {cfg['network']['channels']}&ndash;"
-        f"{cfg['network']['max_channels']}. Total training time {sum(seconds) / 60:.1f} min.</p>",
+        f"max size {cfg['pyramid']['max_size']} px, channels {_channel_range(cfg['network'])}. Total training time {sum(seconds) / 60:.1f} min.</p>",
         "<h2>Training image</h2>",
         _img("image.png", "training image"),
     ]
@@ -114,7 +119,7 @@ def write_report(run: RunFolder) -> Path:
     parts.append("</table>")
     for n in range(completed):
         scale_dir = run.path / "scales" / f"scale_{n:02d}"
-        images = [p for p in sorted(scale_dir.glob("*.png"))]
+        images = sorted(scale_dir.glob("*.png"))
         images.sort(key=lambda p: (p.name != "real.png", p.name != "reconstruction.png", p.name))
         parts.append(f"<div class='scale'><h3>Scale {n}: {shapes[n][0]}x{shapes[n][1]}</h3><div>")
         parts += [_figure(f"scales/{scale_dir.name}/{p.name}", p.stem.replace("_", " ")) for p in images]

@@ -30,6 +30,8 @@ _LAZY = {
     "edit": "app.applications",
     "paint_to_image": "app.applications",
     "super_resolve": "app.applications",
+    "evaluate": "app.evaluation",
+    "report": "app.evaluation",
 }
 
 __all__ = [
@@ -38,6 +40,8 @@ __all__ = [
     "animate",
     "animation_frames",
     "edit",
+    "evaluate",
+    "report",
     "harmonize",
     "paint_to_image",
     "super_resolve",

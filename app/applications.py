@@ -13,7 +13,7 @@ import attrs
 import numpy as np
 
 from app import bootstrap
-from app.generation import new_seed
+from app.generation import new_seed, rng_for
 from app.model import Model
 from app.training import as_model, train
 from domain.animation import DEFAULT_ALPHA, DEFAULT_BETA, check_walk, noise_walk
@@ -25,7 +25,7 @@ from domain.networks import channels_at, inherits_weights
 from domain.palette import kmeans_palette, quantize
 from domain.ports import ScaleJob
 from domain.resize import resize
-from domain.sampling import check_start_scale, random_noises, reconstruction_noises, walk
+from domain.sampling import check_seed, check_start_scale, random_noises, reconstruction_noises, walk
 from domain.superres import SR_MIN_SIZE, SR_RECONSTRUCTION_WEIGHT, SR_SCALE_FACTOR, sr_schedule
 
 PALETTE_COLOURS = 5  # as the official paint-to-image quantization
@@ -48,11 +48,11 @@ def _mask(value, shape) -> np.ndarray | None:
     if value is None:
         return None
     if isinstance(value, (str, os.PathLike)):
-        value = bootstrap.images().load_mask(str(value))
+        return threshold_mask(bootstrap.images().load_mask(str(value)), shape)
     value = np.asarray(value, dtype=np.float32)
     if value.ndim == 3:
         value = value.max(axis=2)
-    if value.max(initial=0) > 1.0:  # 0..255 masks
+    if value.max(initial=0) > 1.0:  # 0..255 arrays
         value = value / 255.0
     return threshold_mask(value, shape)
 
@@ -79,7 +79,7 @@ def _masked_injection(model_or_run_dir, reference, mask, start_scale, seed, what
     weights_mask = _mask(mask, shape)
     if weights_mask is None:
         weights_mask = derive_mask(ref, to_signed(model.image))
-    generated = _inject(model, ref, start, np.random.default_rng(new_seed() if seed is None else seed))
+    generated = _inject(model, ref, start, rng_for(seed))
     radius = default_radius(shape)
     return to_uint8(blend(generated, ref, blend_weights(weights_mask, dilation=radius, feathering=radius)))
 
@@ -128,7 +128,7 @@ def paint_to_image(
     model = as_model(model_or_run_dir, device=device)
     start = default_injection_scale(model) if start_scale is None else start_scale
     start = check_start_scale(start, model.num_scales, lowest=1, what="paint-to-image start scale")
-    rng = np.random.default_rng(new_seed() if seed is None else seed)
+    rng = rng_for(seed)
     ref = fit_reference(to_signed(_image(painting, "painting")), model.plan.finest_shape, what="painting")
     generator = model.generator
     if quantize_colours:
@@ -183,7 +183,7 @@ def animation_frames(
     model = as_model(model_or_run_dir, device=device)
     start = check_start_scale(start_scale, model.num_scales, what="animation start scale")
     check_walk(alpha, beta, frames)
-    rng = np.random.default_rng(new_seed() if seed is None else seed)
+    rng = rng_for(seed)
     shapes = model.plan.shapes
     anchors = reconstruction_noises(model.z_star, shapes)
     walks = [
@@ -218,7 +218,7 @@ def animate(
     folder = Path(out) if out is not None else (model.run_dir / "animations" if model.run_dir else None)
     if folder is None:
         raise InvalidRequest("this model has no run folder; pass out= to say where the GIF goes")
-    seed = new_seed() if seed is None else seed
+    seed = new_seed() if check_seed(seed) is None else seed
     images = animation_frames(model, frames=frames, start_scale=start_scale, alpha=alpha, beta=beta, seed=seed)
     path = new_output_file(folder, f"animation_start{start_scale}_a{alpha:g}_b{beta:g}_seed{seed}", ".gif")
     bootstrap.images().save_gif(str(path), images, fps)
@@ -243,7 +243,7 @@ def enlarge(model: Model, factor: float, *, seed: int | None = None) -> np.ndarr
     """Repeated steps of the finest generator, each upsampling by about 1 / (the pyramid's factor),
     from the training image to ``factor`` times its size."""
     schedule = sr_schedule(model.plan.finest_shape, factor, step_factor=model.plan.factor)
-    rng = np.random.default_rng(new_seed() if seed is None else seed)
+    rng = rng_for(seed)
     finest = model.num_scales - 1
     image = to_signed(model.image)
     for shape in schedule.shapes:
@@ -265,15 +265,34 @@ def super_resolve(
 ) -> np.ndarray:
     """Train on the low-resolution ``image`` with the paper's SR settings, then enlarge it by
     ``factor``: an (round-up(H * factor), round-up(W * factor), 3) uint8 image. With ``out``, the run
-    folder (under ``out``) also gets ``super_resolution_x<factor>.png``."""
+    folder (under ``out``) also gets ``super_resolution_x<factor>_seed<seed>.png``. ``seed`` drives the
+    enlarging noise (the training seed is the config's)."""
+    return super_resolve_into(
+        image, factor=factor, config=config, out=out, seed=seed, progress=progress, device=device
+    )[0]
+
+
+def super_resolve_into(
+    image,
+    *,
+    factor: float = 4.0,
+    config: SinGANConfig | str | None = None,
+    out: str | os.PathLike | None = None,
+    seed: int | None = None,
+    progress=False,
+    device: str = "CPU",
+) -> tuple[np.ndarray, Path | None]:
+    """``super_resolve``, also returning the path of the written image (``None`` without ``out``)."""
     pixels = _image(image, "image")
     sr_schedule(pixels.shape[:2], factor, step_factor=SR_SCALE_FACTOR)  # a bad factor fails before training
+    seed = new_seed() if check_seed(seed) is None else seed
     name = Path(image).stem if isinstance(image, (str, os.PathLike)) else "image"
     model = train(pixels, sr_config(pixels.shape, config), out=out, name=f"{name}-sr", progress=progress, device=device)
     result = enlarge(model, factor, seed=seed)
+    path = None
     if model.run_dir is not None:
         from adapters.runs import new_output_file
 
-        path = new_output_file(model.run_dir, f"super_resolution_x{factor:g}", ".png")
+        path = new_output_file(model.run_dir, f"super_resolution_x{factor:g}_seed{seed}", ".png")
         bootstrap.images().save(str(path), result)
-    return result
+    return result, path

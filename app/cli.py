@@ -1,4 +1,5 @@
-"""The command line: ``python -m app train|generate ...`` (``--help`` on each).
+"""The command line: ``python -m app COMMAND ...`` (``python -m app --help`` lists the commands,
+``--help`` on each explains it).
 
 Errors a user can cause print one line to stderr and exit with status 2; Ctrl-C during training
 exits with 130 and says how to resume.
@@ -66,8 +67,14 @@ def cmd_train(args: argparse.Namespace) -> int:
     from app import training
 
     if args.resume:
-        if args.image is not None:
-            raise SinGANError("give either an image or --resume RUN, not both")
+        clashing = [flag for flag, value in (
+            ("an image", args.image), ("--dry-run", args.dry_run), ("--max-size", args.max_size),
+            ("--min-size", args.min_size), ("--iterations", args.iterations), ("--seed", args.seed),
+            ("--loss", args.loss), ("--set", args.set), ("--preset", args.preset != "quick"),
+            ("--out", args.out != "runs"),
+        ) if value]
+        if clashing:
+            raise SinGANError(f"--resume continues a run with its own settings; drop {', '.join(clashing)}")
         model = training.resume(args.resume, progress=not args.quiet, device=args.device)
     else:
         config = build_config(args)
@@ -86,11 +93,11 @@ def cmd_train(args: argparse.Namespace) -> int:
 def cmd_generate(args: argparse.Namespace) -> int:
     from adapters.runs import new_output_dir
     from app.bootstrap import images
-    from app.generation import generate, new_seed
+    from app.generation import generate
     from app.training import load
 
     model = load(args.run, device=args.device)
-    seed = new_seed() if args.seed is None else args.seed
+    seed = _seed(args)
     samples = generate(
         model, args.num, seed=seed, scale_h=args.scale_h, scale_v=args.scale_v, start_scale=args.start_scale
     )
@@ -118,8 +125,19 @@ def _save_new(folder: Path, stem: str, image) -> Path:
 
 def _seed(args) -> int:
     from app.generation import new_seed
+    from domain.sampling import check_seed
 
-    return new_seed() if args.seed is None else args.seed
+    return new_seed() if check_seed(args.seed) is None else args.seed
+
+
+def _loaded_with_start(args):
+    """The run's model, a seed and the injection scale (the middle one unless given)."""
+    from app import applications
+    from app.training import load
+
+    model = load(args.run, device=args.device)
+    start = applications.default_injection_scale(model) if args.start_scale is None else args.start_scale
+    return model, _seed(args), start
 
 
 def cmd_animate(args: argparse.Namespace) -> int:
@@ -137,11 +155,8 @@ def cmd_animate(args: argparse.Namespace) -> int:
 
 def _cmd_injection(args: argparse.Namespace, kind: str) -> int:
     from app import applications
-    from app.training import load
 
-    model = load(args.run, device=args.device)
-    seed = _seed(args)
-    start = applications.default_injection_scale(model) if args.start_scale is None else args.start_scale
+    model, seed, start = _loaded_with_start(args)
     function = {"harmonized": applications.harmonize, "edited": applications.edit}[kind]
     result = function(model, args.image, args.mask, start_scale=start, seed=seed)
     stem = f"{kind}_{Path(args.image).stem}_start{start}_seed{seed}"
@@ -159,11 +174,10 @@ def cmd_edit(args: argparse.Namespace) -> int:
 
 def cmd_paint(args: argparse.Namespace) -> int:
     from app import applications
-    from app.training import load
 
-    model = load(args.run, device=args.device)
-    seed = _seed(args)
-    start = applications.default_injection_scale(model) if args.start_scale is None else args.start_scale
+    if args.finetune_iterations is not None and not args.quantize:
+        raise SinGANError("--finetune-iterations only applies with --quantize")
+    model, seed, start = _loaded_with_start(args)
     result = applications.paint_to_image(
         model, args.image, start_scale=start, quantize_colours=args.quantize, seed=seed,
         finetune_iterations=args.finetune_iterations, progress=not args.quiet,
@@ -174,13 +188,14 @@ def cmd_paint(args: argparse.Namespace) -> int:
 
 
 def cmd_sr(args: argparse.Namespace) -> int:
-    from app.applications import super_resolve
+    from app.applications import super_resolve_into
 
     config = build_config(args)
-    super_resolve(
+    _, path = super_resolve_into(
         args.image, factor=args.factor, config=config, out=args.out, seed=_seed(args), progress=not args.quiet,
         device=args.device,
     )
+    print(f"super-resolution: {path}")
     return 0
 
 
@@ -224,7 +239,7 @@ def make_parser() -> argparse.ArgumentParser:
     train.add_argument("--out", default="runs", help="folder for run folders (default: runs)")
     train.add_argument("--resume", metavar="RUN", help="continue an interrupted run from its last completed scale")
     train.add_argument("--dry-run", action="store_true", help="print the pyramid plan and exit")
-    train.add_argument("--device", default="CPU", choices=["CPU", "GPU", "Ascend"], help="(default: CPU)")
+    _device(train)
     train.add_argument("--quiet", action="store_true", help="no progress bars")
     train.set_defaults(func=cmd_train)
 
@@ -243,7 +258,7 @@ def make_parser() -> argparse.ArgumentParser:
         help="scales below follow the reconstruction; noise enters here (default 0: fully random)",
     )
     gen.add_argument("--out", help="parent folder for the output folder (default: RUN/generated)")
-    gen.add_argument("--device", default="CPU", choices=["CPU", "GPU", "Ascend"], help="(default: CPU)")
+    _device(gen)
     gen.set_defaults(func=cmd_generate)
 
     anim = commands.add_parser(
@@ -303,11 +318,12 @@ def make_parser() -> argparse.ArgumentParser:
     sr.add_argument("--preset", choices=sorted(PRESETS), default="quick", help="recipe (default: quick)")
     sr.add_argument("--iterations", type=int, help="iterations per scale")
     sr.add_argument("--set", action="append", type=_parse_override, metavar="SECTION.FIELD=VALUE",
-                    help="any config field (repeatable)")
+                    help="a config field (repeatable); the SR settings above override max_size, min_size, "
+                    "scale_factor and reconstruction_weight")
     sr.add_argument("--out", default="runs", help="folder for the run folder (default: runs)")
     sr.add_argument("--seed", type=int, help="random seed for training and enlarging")
     sr.add_argument("--quiet", action="store_true", help="no progress bars")
-    sr.add_argument("--device", default="CPU", choices=["CPU", "GPU", "Ascend"], help="(default: CPU)")
+    _device(sr)
     sr.set_defaults(func=cmd_sr, max_size=None, min_size=None, loss=None)
 
     ev = commands.add_parser(
@@ -318,7 +334,7 @@ def make_parser() -> argparse.ArgumentParser:
     ev.add_argument("run", help="a finished run folder")
     ev.add_argument("-n", "--num", type=int, default=50, help="number of samples (default 50)")
     ev.add_argument("--seed", type=int, default=0, help="random seed of the samples (default 0)")
-    ev.add_argument("--device", default="CPU", choices=["CPU", "GPU", "Ascend"], help="(default: CPU)")
+    _device(ev)
     ev.set_defaults(func=cmd_eval)
 
     rep = commands.add_parser(
@@ -330,10 +346,14 @@ def make_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _device(sub: argparse.ArgumentParser) -> None:
+    sub.add_argument("--device", default="CPU", choices=["CPU", "GPU", "Ascend"], help="(default: CPU; only CPU is tested)")
+
+
 def _common(sub: argparse.ArgumentParser, kind: str) -> None:
     sub.add_argument("--seed", type=int, help="random seed (default: a fresh one, written in the file name)")
     sub.add_argument("--out", help=f"folder for the output (default: RUN/{kind})")
-    sub.add_argument("--device", default="CPU", choices=["CPU", "GPU", "Ascend"], help="(default: CPU)")
+    _device(sub)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -1,18 +1,17 @@
 """Use cases: measure a model (``evaluate``) and write its visual report (``report``)."""
 from __future__ import annotations
 
-import datetime as _dt
 import os
 from pathlib import Path
 from typing import Any
 
-from app.generation import generate
+from app.generation import check_count, generate
 from app.model import Model
-from app.training import as_model
-from domain.errors import InvalidRequest
+from app.training import as_model, now
 from domain.imaging import to_signed
 from domain.metrics import SWDSettings, diversity, sliced_wasserstein
 from domain.noise import rmse
+from domain.sampling import check_seed
 
 METRICS_FILE = "metrics.json"
 
@@ -22,8 +21,8 @@ def evaluate(model_or_run_dir: Model | str | os.PathLike, n: int = 50, *, seed: 
     sliced Wasserstein distance to the training image's patches, diversity, and the reconstruction
     RMSE at every scale. With a run folder, the result is also written to its ``metrics.json``
     (earlier evaluations are kept under ``history``)."""
-    if isinstance(n, bool) or not isinstance(n, int) or n < 2:
-        raise InvalidRequest(f"n must be an integer >= 2 (diversity needs two samples), got {n!r}")
+    check_count(n, least=2, why=" (diversity needs two samples)")
+    check_seed(seed)
     model = as_model(model_or_run_dir, device=device)
     real = to_signed(model.image)
     samples = [to_signed(s) for s in generate(model, n, seed=seed)]
@@ -40,7 +39,7 @@ def evaluate(model_or_run_dir: Model | str | os.PathLike, n: int = 50, *, seed: 
         "reconstruction_rmse": rec_rmse,
         "swd_settings": {"levels": settings.levels, "projections": settings.projections,
                          "max_patches": settings.max_patches, "seed": settings.seed},
-        "evaluated": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+        "evaluated": now(),
     }
     if model.run_dir is not None:
         _store(Path(model.run_dir), metrics)

@@ -8,12 +8,24 @@ import numpy as np
 from app.model import Model
 from app.training import as_model
 from domain.imaging import to_uint8
-from domain.sampling import check_start_scale, output_shapes, random_noises, walk
+from domain.errors import InvalidRequest
+from domain.sampling import check_seed, check_start_scale, output_shapes, random_noises, walk
 
 
 def new_seed() -> int:
     """A fresh seed from the OS, small enough to type back in to reproduce a result."""
     return int(np.random.SeedSequence().generate_state(1)[0])
+
+
+def rng_for(seed: int | None) -> np.random.Generator:
+    """The generator of a request: the given seed (checked), or a fresh one."""
+    return np.random.default_rng(new_seed() if check_seed(seed) is None else seed)
+
+
+def check_count(n, *, least: int = 1, why: str = "") -> int:
+    if isinstance(n, bool) or not isinstance(n, int) or n < least:
+        raise InvalidRequest(f"n must be an integer >= {least}{why}, got {n!r}")
+    return n
 
 
 def generate(
@@ -33,15 +45,12 @@ def generate(
     reconstruction path and fresh noise enters from k, so higher k stays closer to the training
     image. The same ``seed`` gives the same samples.
     """
-    if isinstance(n, bool) or not isinstance(n, int) or n < 1:
-        from domain.errors import InvalidRequest
-
-        raise InvalidRequest(f"n must be a positive integer, got {n!r}")
+    check_count(n)
     model = as_model(model_or_run_dir, device=device)
     start_scale = check_start_scale(start_scale, model.num_scales)
     shapes = output_shapes(model.plan.shapes, scale_v=scale_v, scale_h=scale_h)
     start_image = model.reconstruct(stop_scale=start_scale) if start_scale > 0 else None
-    rng = np.random.default_rng(new_seed() if seed is None else seed)
+    rng = rng_for(seed)
     return [
         to_uint8(
             walk(

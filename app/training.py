@@ -12,7 +12,7 @@ import numpy as np
 from app import bootstrap
 from app.model import Model
 from domain.config import SinGANConfig, preset
-from domain.errors import NotAModel
+from domain.errors import InvalidRequest, NotAModel
 from domain.imaging import as_rgb_uint8, to_signed, to_uint8
 from domain.networks import channels_at, inherits_weights
 from domain.noise import draw_noise, noise_amplitude, rmse
@@ -140,7 +140,7 @@ def _finish(run, model: Model, images: ImageStore, progress: ProgressSink) -> No
     seed = model.config.train.seed
     for k, sample in enumerate(generate(model, FINAL_SAMPLES, seed=seed)):
         images.save(str(folder / f"sample_{k:03d}.png"), sample)
-    run.update_manifest(status="complete", finished=_now())
+    run.update_manifest(status="complete", finished=now())
     from app.evaluation import evaluate, report
 
     evaluate(model, EVAL_SAMPLES, seed=seed)
@@ -148,7 +148,7 @@ def _finish(run, model: Model, images: ImageStore, progress: ProgressSink) -> No
     progress.message(f"done: {model.plan.num_scales} scales; samples in {folder}; report {page}")
 
 
-def _now() -> str:
+def now() -> str:
     return _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")
 
 
@@ -184,7 +184,10 @@ def train(
         name = name or Path(source).stem
     else:
         source = "array"
-        pixels = as_rgb_uint8(image)
+        try:
+            pixels = as_rgb_uint8(image)
+        except ValueError as exc:
+            raise InvalidRequest(f"image: {exc}") from None
         name = name or "image"
     plan, fitted = fit_image(pixels, config)  # plan first: a bad image fails before any folder exists
     sink = bootstrap.progress(progress)
@@ -202,7 +205,7 @@ def train(
             {
                 "status": "training",
                 "source": source,
-                "created": _now(),
+                "created": now(),
                 "device": device,
                 "seed": config.train.seed,
                 "config": config.to_dict(),
@@ -284,7 +287,7 @@ def resume(run_dir: str | os.PathLike, *, progress: bool | ProgressSink = False,
     sink = bootstrap.progress(progress)
     store = bootstrap.images()
     run.truncate_losses(completed)
-    sink.message(f"resuming {run.path} at scale {completed + 1} of {model.plan.num_scales}")
+    sink.message(f"resuming {run.path} at scale {completed} (scales count from 0; {model.plan.num_scales} in all)")
     _interruptible(run, lambda: _train_scales(model, start=completed, progress=sink, images=store, run=run))
     _finish(run, model, store, sink)
     return model

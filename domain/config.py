@@ -123,7 +123,7 @@ class SinGANConfig:
 PRESETS: dict[str, dict[str, Any]] = {
     # The official recipe, exactly.
     "paper": {},
-    # About 12 minutes on a 2-core CPU: a 96 px image, 32-channel nets at every scale, 200
+    # About 8 minutes on a 2-core CPU: a 96 px image, 32-channel nets at every scale, 200
     # iterations a scale (the official 3 critic + 3 generator steps each).
     "quick": {
         "pyramid.max_size": 96,

@@ -70,6 +70,13 @@ def check_start_scale(scale: int, num_scales: int, *, lowest: int = 0, what: str
     return int(scale)
 
 
+def check_seed(seed: int | None) -> int | None:
+    """Seeds are non-negative integers (or None for a fresh one)."""
+    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0):
+        raise InvalidRequest(f"a seed must be a non-negative integer, got {seed!r}")
+    return seed
+
+
 MAX_OUTPUT_FACTOR = 8.0
 
 

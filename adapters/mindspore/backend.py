@@ -167,6 +167,5 @@ class MindSporePyramid:
         critic.set_train(False)
         self.generators.append(generator)
         self.critics.append(critic)
-        self._adam_state = {k: v for k, v in groups.items() if k.endswith("_adam")}
         return z_star.astype(np.float32), float(amplitude)
 

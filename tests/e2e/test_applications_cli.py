@@ -66,14 +66,15 @@ def test_a_reference_of_another_aspect_is_one_line(cli_run, tmp_path):
 
 
 def test_make_sr_enlarges_by_the_factor(tmp_path):
-    args = " ".join(["--out", str(tmp_path), "--factor", "2", "--seed", "0", *TINY_ARGS[4:]])
+    args = " ".join(["--out", str(tmp_path), "--factor", "2", *TINY_ARGS[4:]])  # TINY_ARGS sets --seed 3
     result = subprocess.run(
         ["make", "--no-print-directory", "sr", f"IMG={TINY_IMAGE}", f"ARGS={args}"],
         cwd=ROOT, capture_output=True, text=True, env={**os.environ, "MAKEFLAGS": ""}, timeout=600,
     )
     assert result.returncode == 0, result.stderr
     (run,) = tmp_path.iterdir()
-    out = np.asarray(Image.open(run / "super_resolution_x2.png"))
+    assert f"super-resolution: {run / 'super_resolution_x2_seed3.png'}" in result.stdout
+    out = np.asarray(Image.open(run / "super_resolution_x2_seed3.png"))
     assert out.shape == (64, 72, 3)
 
 

@@ -125,3 +125,16 @@ def test_a_device_this_mindspore_cannot_use_fails_cleanly_before_any_folder_exis
     last = result.stderr.strip().splitlines()[-1]  # MindSpore logs its own diagnosis first
     assert last.startswith("error: MindSpore cannot run on GPU here")
     assert not (tmp_path / "runs").exists()
+
+
+def test_resume_refuses_settings_of_its_own(cli_run):
+    assert_one_line_error(run_cli("train", "--resume", cli_run, "--iterations", "9", "--dry-run"), "--dry-run")
+
+
+def test_a_negative_seed_is_one_line(cli_run):
+    assert_one_line_error(run_cli("generate", cli_run, "--seed", "-1"), "non-negative")
+
+
+def test_paint_finetune_iterations_need_quantize(cli_run, tmp_path):
+    Image.new("RGB", (32, 29)).save(tmp_path / "p.png")
+    assert_one_line_error(run_cli("paint", cli_run, tmp_path / "p.png", "--finetune-iterations", "3"), "--quantize")

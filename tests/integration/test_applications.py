@@ -133,7 +133,7 @@ def test_super_resolution_returns_factor_times_the_input(tmp_path):
     out = super_resolve(image, factor=2, config=config, out=tmp_path, seed=0)
     assert out.shape == (2 * image.shape[0], 2 * image.shape[1], 3) and out.dtype == np.uint8
     (run,) = tmp_path.iterdir()
-    assert (run / "super_resolution_x2.png").is_file()
+    assert (run / "super_resolution_x2_seed0.png").is_file()
 
 
 def test_a_bad_super_resolution_factor_fails_before_training(tmp_path):
