@@ -7,6 +7,8 @@ from collections import defaultdict
 from pathlib import Path
 
 from adapters.runs import RunFolder
+from domain.config import NetworkConfig
+from domain.networks import channel_schedule
 
 ADVERSARIAL = (("critic", "critic"), ("generator", "generator"))
 
@@ -51,9 +53,12 @@ def _figure(src: str, caption: str) -> str:
     return f"<figure>{_img(src, caption)}<figcaption>{html.escape(caption)}</figcaption></figure>"
 
 
-def _channel_range(network: dict) -> str:
-    low = max(network["min_channels"], min(network["channels"], network["max_channels"]))
-    high = network["max_channels"]
+def _channels(network: dict, num_scales: int) -> tuple[int, ...]:
+    return channel_schedule(num_scales, NetworkConfig(**network))
+
+
+def _channel_range(widths: tuple[int, ...]) -> str:
+    low, high = min(widths), max(widths)
     return f"{low}" if low == high else f"{low}&ndash;{high}"
 
 
@@ -69,6 +74,7 @@ def write_report(run: RunFolder) -> Path:
     seconds = manifest.get("seconds_per_scale", [])
     completed = manifest.get("completed_scales", 0)
     cfg = manifest["config"]
+    widths = _channels(cfg["network"], len(shapes))
 
     parts = [
         "<!doctype html><html><head><meta charset='utf-8'>",
@@ -86,7 +92,7 @@ def write_report(run: RunFolder) -> Path:
         f"device {html.escape(str(manifest.get('device')))}; created {html.escape(str(manifest.get('created')))}.</p>",
         f"<p>Config: {cfg['train']['iterations']} iterations a scale, {cfg['train']['critic_steps']} critic + "
         f"{cfg['train']['generator_steps']} generator steps, loss {html.escape(cfg['train']['loss'])}, "
-        f"max size {cfg['pyramid']['max_size']} px, channels {_channel_range(cfg['network'])}. Total training time {sum(seconds) / 60:.1f} min.</p>",
+        f"max size {cfg['pyramid']['max_size']} px, channels {_channel_range(widths)}. Total training time {sum(seconds) / 60:.1f} min.</p>",
         "<h2>Training image</h2>",
         _img("image.png", "training image"),
     ]
@@ -108,14 +114,17 @@ def write_report(run: RunFolder) -> Path:
         parts += ["</div>"]
     rec = metrics["reconstruction_rmse"] if metrics else []
     parts += [
-        "<h2>Scales</h2><table><tr><th>scale</th><th>H x W</th><th>noise amplitude</th>"
+        "<h2>Scales</h2><table><tr><th>scale</th><th>H x W</th><th>channels</th><th>noise amplitude</th>"
         "<th>reconstruction RMSE</th><th>seconds</th></tr>"
     ]
     for n, shape in enumerate(shapes):
         amp = f"{amplitudes[n]:.4f}" if n < len(amplitudes) else "&ndash;"
         r = f"{rec[n]:.4f}" if n < len(rec) else "&ndash;"
         s = f"{seconds[n]:.1f}" if n < len(seconds) else "&ndash;"
-        parts.append(f"<tr><td>{n}</td><td>{shape[0]}x{shape[1]}</td><td>{amp}</td><td>{r}</td><td>{s}</td></tr>")
+        parts.append(
+            f"<tr><td>{n}</td><td>{shape[0]}x{shape[1]}</td><td>{widths[n]}</td><td>{amp}</td><td>{r}</td>"
+            f"<td>{s}</td></tr>"
+        )
     parts.append("</table>")
     for n in range(completed):
         scale_dir = run.path / "scales" / f"scale_{n:02d}"
