@@ -120,32 +120,40 @@ class RunFolder:
         os.replace(tmp, self.path / "losses.jsonl")
 
 
-def new_output_dir(parent: str | os.PathLike, name: str) -> Path:
-    """A fresh folder ``parent/name`` (or ``name-2``, ``name-3``...): outputs never overwrite."""
+def _claim(parent: str | os.PathLike, names, claim) -> Path:
+    """The first of ``names`` under ``parent`` that ``claim`` can create exclusively."""
     parent = Path(parent)
     parent.mkdir(parents=True, exist_ok=True)
-    base = _safe_name(name)
-    for k in range(1, 10_000):
-        path = parent / (base if k == 1 else f"{base}-{k}")
+    for name in names:
         try:
-            path.mkdir()
-            return path
+            return claim(parent / name)
         except FileExistsError:
             continue
-    raise RuntimeError(f"no free output folder name under {parent}")
+    raise RuntimeError(f"no free output name under {parent}")
+
+
+def _numbered(base: str, suffix: str = ""):
+    yield f"{base}{suffix}"
+    for k in range(2, 10_000):
+        yield f"{base}-{k}{suffix}"
+
+
+def _make_dir(path: Path) -> Path:
+    path.mkdir()
+    return path
+
+
+def _make_file(path: Path) -> Path:
+    with open(path, "x"):
+        return path
+
+
+def new_output_dir(parent: str | os.PathLike, name: str) -> Path:
+    """A fresh folder ``parent/name`` (or ``name-2``, ``name-3``...): outputs never overwrite."""
+    return _claim(parent, _numbered(_safe_name(name)), _make_dir)
 
 
 def new_output_file(parent: str | os.PathLike, stem: str, suffix: str) -> Path:
     """A path ``parent/stem.suffix`` (or ``stem-2.suffix``...) that no file has yet, reserved by
     creating it empty, so outputs never overwrite."""
-    parent = Path(parent)
-    parent.mkdir(parents=True, exist_ok=True)
-    base = _safe_name(stem)
-    for k in range(1, 10_000):
-        path = parent / (f"{base}{suffix}" if k == 1 else f"{base}-{k}{suffix}")
-        try:
-            with open(path, "x"):
-                return path
-        except FileExistsError:
-            continue
-    raise RuntimeError(f"no free output file name under {parent}")
+    return _claim(parent, _numbered(_safe_name(stem), suffix), _make_file)

@@ -29,7 +29,7 @@ def evaluate(model_or_run_dir: Model | str | os.PathLike, n: int = 50, *, seed: 
     settings = SWDSettings()
     swd, per_level = sliced_wasserstein(real, samples, settings)
     reals = model.reals()
-    rec_rmse = [rmse(reals[k], model.reconstruct(stop_scale=k + 1)) for k in range(model.num_scales)]
+    rec_rmse = [rmse(real_k, rec_k) for real_k, rec_k in zip(reals, model.reconstructions(), strict=True)]
     metrics = {
         "n": n,
         "seed": seed,

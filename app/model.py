@@ -36,6 +36,24 @@ class Model:
         """The training image at every scale, (3, H, W) in [-1, 1]."""
         return build_pyramid(to_signed(self.image), self.plan.shapes)
 
+    def reconstructions(self) -> list[np.ndarray]:
+        """The reconstruction path's output at every scale, in one pass (each scale runs once)."""
+        shapes, noises = self.plan.shapes, reconstruction_noises(self.z_star, self.plan.shapes)
+        outputs: list[np.ndarray] = []
+        for k in range(self.num_scales):
+            outputs.append(
+                walk(
+                    self.generator,
+                    shapes=shapes,
+                    amplitudes=self.amplitudes,
+                    noises=noises,
+                    start_scale=k,
+                    stop_scale=k + 1,
+                    start_image=outputs[-1] if outputs else None,
+                )
+            )
+        return outputs
+
     def reconstruct(self, stop_scale: int | None = None) -> np.ndarray:
         """The reconstruction path (z* then zeros) up to ``stop_scale - 1`` (all scales by default)."""
         shapes = self.plan.shapes

@@ -96,3 +96,9 @@ def test_generate_at_other_sizes_scales_the_output():
     (sample,) = generate(model, 1, seed=0, scale_h=2.0, scale_v=0.5)
     h, w = model.plan.finest_shape
     assert sample.shape == (int(np.ceil(h * 0.5)), 2 * w, 3) and sample.dtype == np.uint8
+
+
+def test_reconstructions_in_one_pass_equal_each_scale_reconstructed_alone():
+    model, _ = trained_model()
+    alone = [model.reconstruct(stop_scale=k + 1) for k in range(model.num_scales)]
+    assert all(np.array_equal(a, b) for a, b in zip(model.reconstructions(), alone, strict=True))
