@@ -7,17 +7,18 @@ STAMP := $(VENV)/.installed-stamp
 IMG ?=
 MASK ?=
 RUN ?=
+REF ?=
 N ?= 8
 ARGS ?=
 HYPOTHESIS_PROFILE ?= $(if $(CI),ci,dev)
 
 .DEFAULT_GOAL := help
-.PHONY: help venv train generate animate harmonize edit paint sr eval report test test-unit bench clean
+.PHONY: help venv train generate animate harmonize edit paint sr eval compare report test test-unit bench clean
 
 help: ## list the targets
 	@echo "usage: make TARGET [VAR=value]"
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  %-10s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
-	@echo "variables: IMG=image MASK=mask RUN=run-folder N=count ARGS='extra CLI flags' HYPOTHESIS_PROFILE=dev|ci|thorough"
+	@echo "variables: IMG=image MASK=mask RUN=run-folder REF='folders' N=count ARGS='extra CLI flags' HYPOTHESIS_PROFILE=dev|ci|thorough"
 
 # The environment is rebuilt only when pyproject.toml changes.
 $(STAMP): pyproject.toml
@@ -57,6 +58,10 @@ sr: $(STAMP) ## super-resolution: make sr IMG=low-res.png [ARGS='--factor 4']
 eval: $(STAMP) ## metrics of RUN (SWD, diversity, reconstruction): make eval RUN=... [N=50]
 	@test -n "$(RUN)" || { echo "make eval needs RUN=path/to/run" >&2; exit 2; }
 	$(PY) -m app eval $(RUN) -n $(if $(filter command line,$(origin N)),$(N),50) $(ARGS)
+
+compare: $(STAMP) ## RUN's samples against folders of images: make compare RUN=... REF="dir1 dir2" [N=50]
+	@test -n "$(RUN)" || { echo "make compare needs RUN=path/to/run [REF='folder ...']" >&2; exit 2; }
+	$(PY) -m app compare $(RUN) $(REF) -n $(if $(filter command line,$(origin N)),$(N),50) $(ARGS)
 
 report: $(STAMP) ## write RUN/report.html: make report RUN=...
 	@test -n "$(RUN)" || { echo "make report needs RUN=path/to/run" >&2; exit 2; }

@@ -39,7 +39,19 @@ def _to_rgb(image: Image.Image) -> np.ndarray:
     return np.asarray(image.convert("RGB"), dtype=np.uint8).copy()
 
 
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".webp")
+
+
 class PillowImages:
+    def list_images(self, folder: str) -> list[str]:
+        """The image files directly in ``folder`` (by suffix), sorted by name, numbers as numbers
+        (``2.png`` before ``10.png``)."""
+        if not os.path.isdir(folder):
+            raise BadImage(f"{folder}: no such folder")
+        names = [n for n in os.listdir(folder) if n.lower().endswith(IMAGE_SUFFIXES) and not n.startswith(".")]
+        names.sort(key=lambda n: [int(t) if t.isdigit() else t for t in _tokens(n)])
+        return [os.path.join(folder, n) for n in names]
+
     def load(self, path: str) -> np.ndarray:
         return _to_rgb(_open(path))
 
@@ -60,6 +72,12 @@ class PillowImages:
             tmp, format="GIF", save_all=True, append_images=images[1:], duration=round(1000 / fps), loop=0
         )
         os.replace(tmp, path)
+
+
+def _tokens(name: str) -> list[str]:
+    import re
+
+    return re.findall(r"\d+|\D+", name)
 
 
 def _format(path: str) -> str:

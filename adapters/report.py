@@ -62,6 +62,29 @@ def _channel_range(widths: tuple[int, ...]) -> str:
     return f"{low}" if low == high else f"{low}&ndash;{high}"
 
 
+def _comparison(result: dict) -> list[str]:
+    """The last ``compare``: one row per sample set, against the training image."""
+    h, w = result["reference"]["shape"]
+    base = result["rows"][0]["swd"] if result["rows"] else 0.0
+    parts = [
+        "<h2>Comparison</h2>",
+        f"<p>Every set scored against the training image ({h}x{w}) with the metrics above "
+        f"({html.escape(str(result.get('compared')))}).</p>",
+        "<table><tr><th>samples</th><th>from</th><th>count</th><th>SWD</th><th>x first</th>"
+        "<th>SWD per level</th><th>diversity</th><th>resized from</th></tr>",
+    ]
+    for r in result["rows"]:
+        ratio = f"{r['swd'] / base:.2f}" if base > 0 else "&ndash;"
+        resized = ", ".join(f"{a}x{b}" for a, b in r["resized_from"]) or "&ndash;"
+        parts.append(
+            f"<tr><td>{html.escape(r['name'])}</td><td>{html.escape(r['source'])}</td><td>{r['count']}</td>"
+            f"<td>{r['swd']:.4f}</td><td>{ratio}</td><td>{', '.join(f'{d:.4f}' for d in r['swd_per_level'])}</td>"
+            f"<td>{r['diversity']:.4f}</td><td>{resized}</td></tr>"
+        )
+    parts.append("</table>")
+    return parts
+
+
 def write_report(run: RunFolder) -> Path:
     manifest = run.read_manifest()
     folder = run.path / "report"
@@ -107,6 +130,9 @@ def write_report(run: RunFolder) -> Path:
             "over a Laplacian pyramid (lower is closer). Diversity: per-pixel standard deviation across samples "
             "over the image's standard deviation (0: all samples identical).</p>",
         ]
+    comparison_path = run.path / "compare.json"
+    if comparison_path.exists():
+        parts += _comparison(json.loads(comparison_path.read_text()))
     samples = sorted((run.path / "samples").glob("*.png"))
     if samples:
         parts += ["<h2>Random samples</h2>", "<div>"]

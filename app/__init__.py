@@ -31,6 +31,7 @@ _LAZY = {
     "paint_to_image": "app.applications",
     "super_resolve": "app.applications",
     "evaluate": "app.evaluation",
+    "compare": "app.comparison",
     "report": "app.evaluation",
 }
 
@@ -39,6 +40,7 @@ __all__ = [
     "Model",
     "animate",
     "animation_frames",
+    "compare",
     "edit",
     "evaluate",
     "report",

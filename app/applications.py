@@ -24,7 +24,7 @@ from domain.injection import blend, blend_weights, default_radius, derive_mask, 
 from domain.networks import channels_at, inherits_weights
 from domain.palette import kmeans_palette, quantize
 from domain.ports import ScaleJob
-from domain.resize import resize
+from domain.noise import noise_channels
 from domain.sampling import check_seed, check_start_scale, random_noises, reconstruction_noises, walk
 from domain.superres import SR_MIN_SIZE, SR_RECONSTRUCTION_WEIGHT, SR_SCALE_FACTOR, sr_schedule
 
@@ -64,9 +64,10 @@ def _inject(model: Model, reference: np.ndarray, start_scale: int, rng, generato
         generator or model.generator,
         shapes=shapes,
         amplitudes=model.amplitudes,
-        noises=random_noises(rng, shapes, start_scale=start_scale),
+        noises=random_noises(rng, shapes, start_scale=start_scale, coarsest_channels=model.coarsest_noise_channels),
+        resampling=model.resampling,
         start_scale=start_scale,
-        start_image=resize(reference, shapes[start_scale - 1]),
+        start_image=model.resampling.up(model.resampling.to_shape(reference, shapes[start_scale - 1]), shapes[start_scale]),
     )
 
 
@@ -144,7 +145,7 @@ def _finetune(model: Model, scale: int, real: np.ndarray, rng, iterations, progr
     cfg = model.config
     train_cfg = attrs.evolve(cfg.train, iterations=iterations or cfg.train.iterations)
     shapes = model.plan.shapes
-    prev = resize(model.reconstruct(stop_scale=scale), shapes[scale])
+    prev = model.reconstruction_prev(scale)
     job = ScaleJob(
         scale=scale,
         shapes=shapes[: scale + 1],
@@ -156,6 +157,7 @@ def _finetune(model: Model, scale: int, real: np.ndarray, rng, iterations, progr
         inherit=inherits_weights(scale, cfg.network),
         network=cfg.network,
         train=train_cfg,
+        resampling=model.resampling,
     )
     sink = bootstrap.progress(progress)
     sink.scale_started(scale, model.num_scales, shapes[scale], train_cfg.iterations)
@@ -187,11 +189,15 @@ def animation_frames(
     shapes = model.plan.shapes
     anchors = reconstruction_noises(model.z_star, shapes)
     walks = [
-        noise_walk(rng, anchor, frames, alpha=alpha, beta=beta) if n >= start else [anchor] * frames
+        noise_walk(rng, anchor, frames, alpha=alpha, beta=beta, channels=noise_channels(n, model.coarsest_noise_channels))
+        if n >= start else [anchor] * frames
         for n, anchor in enumerate(anchors)
     ]
     return [
-        to_uint8(walk(model.generator, shapes=shapes, amplitudes=model.amplitudes, noises=[w[k] for w in walks]))
+        to_uint8(
+            walk(model.generator, shapes=shapes, amplitudes=model.amplitudes, noises=[w[k] for w in walks],
+                 resampling=model.resampling)
+        )
         for k in range(frames)
     ]
 
@@ -247,7 +253,7 @@ def enlarge(model: Model, factor: float, *, seed: int | None = None) -> np.ndarr
     finest = model.num_scales - 1
     image = to_signed(model.image)
     for shape in schedule.shapes:
-        prev = resize(image, shape)
+        prev = model.resampling.to_shape(image, shape)
         noise = rng.standard_normal(prev.shape, dtype=np.float32)
         image = model.generator(finest, model.amplitudes[finest] * noise + prev, prev)
     return to_uint8(image)

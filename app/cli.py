@@ -49,7 +49,7 @@ def build_config(args: argparse.Namespace) -> SinGANConfig:
 
 
 def _print_plan(config: SinGANConfig, image_shape, source: str) -> None:
-    from domain.networks import channels_at, inherits_weights
+    from domain.networks import inherits_weights, layer_widths
     from domain.pyramid import plan_pyramid
 
     plan = plan_pyramid(image_shape, config.pyramid)
@@ -57,10 +57,11 @@ def _print_plan(config: SinGANConfig, image_shape, source: str) -> None:
     print(f"image {source}: {image_shape[0]}x{image_shape[1]} px -> {plan.finest_shape[0]}x{plan.finest_shape[1]}")
     print(f"{plan.num_scales} scales, factor {plan.factor:.4f}; {t.iterations} iterations a scale, "
           f"{t.critic_steps} critic + {t.generator_steps} generator steps, loss {t.loss}, seed {t.seed}")
-    print(f"{'scale':>5}  {'H x W':>9}  {'channels':>8}  starts from")
+    print(f"{'scale':>5}  {'H x W':>9}  {'layer widths':>16}  starts from")
     for n, shape in enumerate(plan.shapes):
         origin = f"scale {n - 1}" if inherits_weights(n, config.network) else "random init"
-        print(f"{n:>5}  {shape[0]:>4}x{shape[1]:<4}  {channels_at(n, config.network):>8}  {origin}")
+        widths = "-".join(str(w) for w in layer_widths(n, config.network))
+        print(f"{n:>5}  {shape[0]:>4}x{shape[1]:<4}  {widths:>16}  {origin}")
 
 
 def cmd_train(args: argparse.Namespace) -> int:
@@ -209,6 +210,17 @@ def cmd_eval(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_compare(args: argparse.Namespace) -> int:
+    from app.comparison import COMPARE_FILE, compare, format_comparison
+    from app.evaluation import report
+    from app.training import load
+
+    result = compare(load(args.run, device=args.device), *args.folders, n=args.num, seed=args.seed)
+    print(format_comparison(result))
+    print(f"comparison: {Path(args.run) / COMPARE_FILE}; report: {report(args.run)}")
+    return 0
+
+
 def cmd_report(args: argparse.Namespace) -> int:
     from app.evaluation import report
 
@@ -336,6 +348,21 @@ def make_parser() -> argparse.ArgumentParser:
     ev.add_argument("--seed", type=int, default=0, help="random seed of the samples (default 0)")
     _device(ev)
     ev.set_defaults(func=cmd_eval)
+
+    cmp_ = commands.add_parser(
+        "compare", help="score the run's samples and other folders of images against its training image",
+        description="Draw the run's own samples and read every image in each FOLDER (another "
+        "implementation's samples, say), score them all against the run's training image with the "
+        "metrics of domain/metrics.py (patch SWD, diversity), print a table, write RUN/compare.json and "
+        "refresh RUN/report.html. Images of another size are resized to the training image's, and "
+        "the table says so.",
+    )
+    cmp_.add_argument("run", help="a finished run folder")
+    cmp_.add_argument("folders", nargs="*", metavar="FOLDER", help="folders of images to score beside the run's")
+    cmp_.add_argument("-n", "--num", type=int, default=50, help="number of the run's own samples (default 50)")
+    cmp_.add_argument("--seed", type=int, default=0, help="random seed of the run's samples (default 0)")
+    _device(cmp_)
+    cmp_.set_defaults(func=cmd_compare)
 
     rep = commands.add_parser(
         "report", help="write RUN/report.html", description="Write the run's visual report, report.html "

@@ -9,7 +9,7 @@ from app.model import Model
 from app.training import as_model
 from domain.imaging import to_uint8
 from domain.errors import InvalidRequest
-from domain.sampling import check_seed, check_start_scale, output_shapes, random_noises, walk
+from domain.sampling import check_seed, check_start_scale, output_shapes, random_noises, reconstruction_noises, walk
 
 
 def new_seed() -> int:
@@ -49,7 +49,16 @@ def generate(
     model = as_model(model_or_run_dir, device=device)
     start_scale = check_start_scale(start_scale, model.num_scales)
     shapes = output_shapes(model.plan.shapes, scale_v=scale_v, scale_h=scale_h)
-    start_image = model.reconstruct(stop_scale=start_scale) if start_scale > 0 else None
+    # Below the start scale, the reconstruction's noise (as the official code does); the scales
+    # that follow it are deterministic, so they run once and every sample starts from their output.
+    below = reconstruction_noises(model.z_star, shapes)[:start_scale]
+    start_image = None
+    if start_scale > 0:
+        start_image = walk(
+            model.generator, shapes=shapes, amplitudes=model.amplitudes, noises=below,
+            resampling=model.resampling, stop_scale=start_scale,
+        )
+        start_image = model.resampling.up(start_image, shapes[start_scale])
     rng = rng_for(seed)
     return [
         to_uint8(
@@ -57,7 +66,10 @@ def generate(
                 model.generator,
                 shapes=shapes,
                 amplitudes=model.amplitudes,
-                noises=random_noises(rng, shapes, start_scale=start_scale),
+                noises=random_noises(
+                    rng, shapes, start_scale=start_scale, coarsest_channels=model.coarsest_noise_channels
+                ),
+                resampling=model.resampling,
                 start_scale=start_scale,
                 start_image=start_image,
             )

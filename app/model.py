@@ -10,7 +10,7 @@ from domain.config import SinGANConfig
 from domain.imaging import to_signed
 from domain.ports import PyramidBackend
 from domain.pyramid import PyramidPlan
-from domain.resize import build_pyramid
+from domain.resize import Resampling
 from domain.sampling import GeneratorFn, reconstruction_noises, walk
 
 
@@ -32,9 +32,17 @@ class Model:
     def generator(self) -> GeneratorFn:
         return self.backend.generate
 
+    @property
+    def resampling(self) -> Resampling:
+        return Resampling(kind=self.config.pyramid.resampling, factor=self.plan.factor)
+
+    @property
+    def coarsest_noise_channels(self) -> int:
+        return self.config.network.coarsest_noise_channels
+
     def reals(self) -> list[np.ndarray]:
         """The training image at every scale, (3, H, W) in [-1, 1]."""
-        return build_pyramid(to_signed(self.image), self.plan.shapes)
+        return self.resampling.pyramid(to_signed(self.image), self.plan.shapes)
 
     def reconstructions(self) -> list[np.ndarray]:
         """The reconstruction path's output at every scale, in one pass (each scale runs once)."""
@@ -47,12 +55,19 @@ class Model:
                     shapes=shapes,
                     amplitudes=self.amplitudes,
                     noises=noises,
+                    resampling=self.resampling,
                     start_scale=k,
                     stop_scale=k + 1,
-                    start_image=outputs[-1] if outputs else None,
+                    start_image=self.resampling.up(outputs[-1], shapes[k]) if outputs else None,
                 )
             )
         return outputs
+
+    def reconstruction_prev(self, scale: int) -> np.ndarray:
+        """What scale ``scale`` gets from below on the reconstruction path (zeros at the coarsest)."""
+        if scale == 0:
+            return np.zeros((3, *self.plan.shapes[0]), np.float32)
+        return self.resampling.up(self.reconstruct(stop_scale=scale), self.plan.shapes[scale])
 
     def reconstruct(self, stop_scale: int | None = None) -> np.ndarray:
         """The reconstruction path (z* then zeros) up to ``stop_scale - 1`` (all scales by default)."""
@@ -62,5 +77,6 @@ class Model:
             shapes=shapes,
             amplitudes=self.amplitudes,
             noises=reconstruction_noises(self.z_star, shapes),
+            resampling=self.resampling,
             stop_scale=stop_scale,
         )

@@ -7,6 +7,7 @@ import time
 from pathlib import Path
 from typing import Any, Sequence
 
+import attrs
 import numpy as np
 
 from app import bootstrap
@@ -18,7 +19,7 @@ from domain.networks import channels_at, inherits_weights
 from domain.noise import draw_noise, noise_amplitude, rmse
 from domain.ports import ImageStore, ProgressSink, PyramidBackend, ScaleJob
 from domain.pyramid import PyramidPlan, plan_pyramid
-from domain.resize import resize
+from domain.resize import Resampling
 from domain.sampling import random_noises, walk
 
 SNAPSHOT_SAMPLES = 3  # random samples saved per scale in the run folder
@@ -45,9 +46,13 @@ def _interruptible(run, train_scales) -> None:
 
 def fit_image(image: np.ndarray, config: SinGANConfig) -> tuple[PyramidPlan, np.ndarray]:
     """The plan and the training image fitted to it, as uint8: training and resume both start from
-    exactly these pixels."""
+    exactly these pixels. The fit is a resize by max_size / the long side, as the official's."""
     plan = plan_pyramid(image.shape[:2], config.pyramid)
-    return plan, to_uint8(resize(to_signed(image), plan.finest_shape))
+    if tuple(image.shape[:2]) == plan.finest_shape:
+        return plan, np.ascontiguousarray(image)
+    resampling = Resampling(kind=config.pyramid.resampling, factor=plan.factor)
+    fit = config.pyramid.max_size / max(image.shape[:2])
+    return plan, to_uint8(resampling.to_shape(to_signed(image), plan.finest_shape, scale=fit))
 
 
 def scale_streams(seed: int, num_scales: int) -> list[tuple[np.random.Generator, ...]]:
@@ -75,8 +80,8 @@ def _train_scales(
     for n in range(start, plan.num_scales):
         train_rng, z_rng, snapshot_rng = streams[n]
         if n == 0:
-            model.z_star = draw_noise(z_rng, shapes[0])
-        prev = resize(model.reconstruct(stop_scale=n), shapes[n]) if n else np.zeros_like(reals[0])
+            model.z_star = draw_noise(z_rng, shapes[0], cfg.network.coarsest_noise_channels)
+        prev = model.reconstruction_prev(n)
         amplitude = noise_amplitude(n, rmse(reals[n], prev), base=cfg.train.noise_amp_base)
         # Held at float32, as checkpoints store it, so a resumed run uses exactly the same value.
         amplitudes.append(float(np.float32(amplitude)))
@@ -93,6 +98,7 @@ def _train_scales(
             inherit=inherits_weights(n, cfg.network),
             network=cfg.network,
             train=cfg.train,
+            resampling=model.resampling,
         )
         records: list[dict[str, Any]] = []
 
@@ -103,7 +109,10 @@ def _train_scales(
 
         progress.scale_started(n, plan.num_scales, shapes[n], cfg.train.iterations)
         began = time.perf_counter()
-        backend.train_scale(job, train_rng, on_iteration)
+        z_trained = backend.train_scale(job, train_rng, on_iteration)
+        if n == 0:  # with reconstruction_noise "redraw", the last draw is the z* the model keeps
+            model.z_star = z_trained
+            job = attrs.evolve(job, z_star=z_trained)
         seconds = time.perf_counter() - began
         progress.scale_finished(n, seconds)
         if run is not None:
@@ -121,7 +130,9 @@ def _record_scale(run, model: Model, job: ScaleJob, seconds: float, records, rng
     images.save(str(folder / "real.png"), to_uint8(job.real))
     images.save(str(folder / "reconstruction.png"), to_uint8(model.reconstruct(stop_scale=n + 1)))
     for k in range(SNAPSHOT_SAMPLES):
-        sample = walk(model.generator, shapes=shapes, amplitudes=model.amplitudes, noises=random_noises(rng, shapes))
+        noises = random_noises(rng, shapes, coarsest_channels=model.coarsest_noise_channels)
+        sample = walk(model.generator, shapes=shapes, amplitudes=model.amplitudes, noises=noises,
+                      resampling=model.resampling)
         images.save(str(folder / f"sample_{k}.png"), to_uint8(sample))
     run.append_losses(records)
     manifest = run.read_manifest()
@@ -231,7 +242,7 @@ def _open_model(run_dir, *, device: str, backend: PyramidBackend | None = None) 
     run = RunFolder.open(run_dir)
     manifest = run.read_manifest()
     try:
-        config = SinGANConfig.from_dict(manifest["config"])
+        config = SinGANConfig.from_stored(manifest["config"])
         plan = PyramidPlan.from_dict(manifest["plan"])
         completed = int(manifest["completed_scales"])
     except (KeyError, TypeError, ValueError) as exc:

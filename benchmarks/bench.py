@@ -31,19 +31,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from app.cli import default_image  # noqa: E402
 from domain.config import NetworkConfig, preset  # noqa: E402
 from domain.networks import channels_at, generator_padding  # noqa: E402
+from domain.networks import conv_flops as stack_flops  # noqa: E402
 
 
-def conv_flops(shape, channels: int, out_channels: int, cfg: NetworkConfig, *, padded: bool) -> float:
-    """Forward FLOPs of one generator (padded input) or critic (unpadded) at ``shape``."""
-    k = cfg.kernel_size
+def conv_flops(shape, scale: int, out_channels: int, cfg: NetworkConfig, *, padded: bool) -> float:
+    """Forward FLOPs of one generator (padded input) or critic (unpadded) of ``scale`` at ``shape``."""
     pad = generator_padding(cfg) if padded else 0
-    h, w = shape[0] + 2 * pad, shape[1] + 2 * pad
-    widths = [3] + [channels] * (cfg.num_layers - 1) + [out_channels]
-    total = 0.0
-    for cin, cout in zip(widths[:-1], widths[1:]):
-        h, w = h - (k - 1), w - (k - 1)
-        total += 2.0 * cin * cout * k * k * max(h, 0) * max(w, 0)
-    return total
+    return float(stack_flops((shape[0] + 2 * pad, shape[1] + 2 * pad), scale, cfg, out_channels=out_channels))
 
 
 def matmul_peak(seconds: float = 2.0) -> float:
@@ -76,11 +70,9 @@ def main(argv=None) -> int:
     from adapters.mindspore.backend import MindSporePyramid
     from app.model import Model
     from app.training import fit_image
-    from domain.imaging import to_signed
     from domain.networks import inherits_weights
     from domain.noise import draw_noise
     from domain.ports import ScaleJob
-    from domain.resize import build_pyramid
     from domain.sampling import random_noises, walk
 
     cfg = preset(args.preset)
@@ -90,7 +82,8 @@ def main(argv=None) -> int:
     cfg = cfg.with_overrides({"train.iterations": iterations})
     t = cfg.train
     plan, fitted = fit_image(PillowImages().load(args.image), cfg)
-    reals = build_pyramid(to_signed(fitted), plan.shapes)
+    probe = Model(config=cfg, plan=plan, amplitudes=(), z_star=np.zeros(0), image=fitted, backend=None)
+    reals, resampling, grey = probe.reals(), probe.resampling, cfg.network.coarsest_noise_channels
     peak = matmul_peak()
     print(f"{args.preset} preset on {args.image}: {plan.num_scales} scales up to {plan.finest_shape}; "
           f"numpy float32 matmul peak {peak:.1f} GFLOP/s; ONEDNN_MAX_CPU_ISA={os.environ.get('ONEDNN_MAX_CPU_ISA')}")
@@ -108,22 +101,33 @@ def main(argv=None) -> int:
         job = ScaleJob(
             scale=n, shapes=plan.shapes[: n + 1], amplitudes=tuple(amplitudes), real=reals[n],
             z_star=draw_noise(rng, shape), reconstruction_prev=np.zeros_like(reals[n]), channels=channels,
-            inherit=inherits_weights(n, cfg.network), network=cfg.network, train=t,
+            inherit=inherits_weights(n, cfg.network), network=cfg.network, train=t, resampling=resampling,
         )
         backend.train_scale(job, rng, lambda i, losses: stamps.append(time.perf_counter()))
         per_iter = (stamps[-1] - stamps[args.warmup - 1]) / args.timed
         model.amplitudes = tuple(amplitudes)
         shapes = plan.shapes[: n + 1]
-        walk(model.generator, shapes=shapes, amplitudes=amplitudes, noises=random_noises(rng, shapes))  # compile
+        def sample():
+            noises = random_noises(rng, shapes, coarsest_channels=grey)
+            walk(model.generator, shapes=shapes, amplitudes=amplitudes, noises=noises, resampling=resampling)
+
+        sample()  # compile
         began = time.perf_counter()
         for _ in range(3):
-            walk(model.generator, shapes=shapes, amplitudes=amplitudes, noises=random_noises(rng, shapes))
+            sample()
         per_sample = (time.perf_counter() - began) / 3
         # The steps alone, without the host-side coarser path: time the compiled cells directly.
         d_step, g_step = step_times(backend, job, repeats=max(2, args.timed))
-        f_g = conv_flops(shape, channels, 3, cfg.network, padded=True)
-        f_d = conv_flops(shape, channels, 1, cfg.network, padded=False)
-        flops_iter = t.critic_steps * (f_g + 13 * f_d) + t.generator_steps * (6 * f_g + 3 * f_d)
+        f_g = conv_flops(shape, n, 3, cfg.network, padded=True)
+        f_d = conv_flops(shape, n, 1, cfg.network, padded=False)
+        # Critic step: fake, D on real/fake/mix, the penalty's double backward (about 13 D passes).
+        # Generator steps with a reused fake: the first does fake + D + reconstruction passes, the
+        # later ones only the reconstruction (forward and two backward: 3 G passes).
+        if t.generator_fake == "reuse":
+            g_flops = (6 * f_g + 3 * f_d) + (t.generator_steps - 1) * 3 * f_g
+        else:
+            g_flops = t.generator_steps * (6 * f_g + 3 * f_d)
+        flops_iter = t.critic_steps * (f_g + 13 * f_d) + g_flops
         gflops = flops_iter / per_iter / 1e9
         row = {
             "scale": n, "shape": list(shape), "channels": channels, "seconds_per_iteration": per_iter,
@@ -152,22 +156,23 @@ def main(argv=None) -> int:
 def step_times(backend, job, *, repeats: int) -> tuple[float, float]:
     """Seconds per compiled critic step and generator step at this scale, on fresh cells."""
     from adapters.mindspore.networks import to_tensor
-    from adapters.mindspore.steps import make_adam, make_critic_step, make_generator_step
+    from adapters.mindspore.steps import make_adam, make_critic_step, make_generator_steps
     from mindspore import Tensor
 
     cfg = job.train
     generator, critic = backend._new_cells(job.scale)  # noqa: SLF001  (a benchmark may look inside)
     d = make_critic_step(critic, generator, make_adam(critic, cfg.lr_critic, cfg), cfg)
-    g = make_generator_step(generator, critic, make_adam(generator, cfg.lr_generator, cfg), cfg)
+    g = make_generator_steps(generator, critic, make_adam(generator, cfg.lr_generator, cfg), cfg)
     x = to_tensor(job.real)
     alpha = Tensor(np.float32(0.5))
     timings = []
-    for step, inputs in ((d, (x, x, x, alpha)), (g, (x, x, x, x, x))):
+    # The generator's figure is one iteration's generator steps divided by their number.
+    for step, inputs, count in ((d, (x, x, x, alpha), 1), (g.run, (x, x, x, x, x), cfg.generator_steps)):
         step(*inputs)[0].asnumpy()  # compile
         began = time.perf_counter()
         for _ in range(repeats):
             step(*inputs)[0].asnumpy()
-        timings.append((time.perf_counter() - began) / repeats)
+        timings.append((time.perf_counter() - began) / repeats / count)
     return timings[0], timings[1]
 
 

@@ -27,17 +27,29 @@ def check_walk(alpha: float, beta: float, frames: int) -> None:
 
 
 def noise_walk(
-    rng: np.random.Generator, anchor: np.ndarray, frames: int, *, alpha: float = DEFAULT_ALPHA, beta: float = DEFAULT_BETA
+    rng: np.random.Generator,
+    anchor: np.ndarray,
+    frames: int,
+    *,
+    alpha: float = DEFAULT_ALPHA,
+    beta: float = DEFAULT_BETA,
+    channels: int | None = None,
 ) -> list[np.ndarray]:
-    """``frames`` noise maps shaped like ``anchor`` along the walk described in the module doc."""
+    """``frames`` noise maps shaped like ``anchor`` along the walk described in the module doc.
+    With ``channels=1`` the fresh noise is one grey map repeated over the anchor's channels."""
     check_walk(alpha, beta, frames)
     anchor = np.asarray(anchor, np.float32)
-    fresh = rng.standard_normal(anchor.shape, dtype=np.float32)
+    channels = anchor.shape[0] if channels is None else channels
+
+    def fresh() -> np.ndarray:
+        values = rng.standard_normal((channels, *anchor.shape[1:]), dtype=np.float32)
+        return np.broadcast_to(values, anchor.shape)
+
     previous2 = anchor
-    previous = 0.95 * anchor + 0.05 * fresh  # as the official code: start a little off the anchor
+    previous = 0.95 * anchor + 0.05 * fresh()  # as the official code: start a little off the anchor
     out = []
     for _ in range(frames):
-        step = beta * (previous - previous2) + (1.0 - beta) * rng.standard_normal(anchor.shape, dtype=np.float32)
+        step = beta * (previous - previous2) + (1.0 - beta) * fresh()
         current = alpha * anchor + (1.0 - alpha) * (previous + step)
         out.append(current.astype(np.float32))
         previous2, previous = previous, current

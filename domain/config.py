@@ -4,6 +4,7 @@ Change a value with ``attrs.evolve``; a value out of range raises ``ConfigError`
 """
 from __future__ import annotations
 
+import math
 from typing import Any, Mapping
 
 import attrs
@@ -11,6 +12,10 @@ import attrs
 from domain.errors import ConfigError
 
 LOSS_KINDS = ("wgan-gp", "zero-gp", "lsgan")
+RESAMPLING_KINDS = ("bicubic", "linear")
+BIAS_INITS = ("uniform", "zero")
+RECONSTRUCTION_NOISES = ("redraw", "fixed")
+GENERATOR_FAKES = ("reuse", "fresh")
 
 
 def _check(predicate, description: str):
@@ -42,6 +47,12 @@ class PyramidConfig:
     # Nominal ratio between consecutive scales; the plan adjusts it so the coarsest lands on min_size.
     # Above 0.9 rounding could make consecutive scales equal.
     scale_factor: float = attrs.field(default=0.75, validator=_float_in(0.3, 0.9))
+    # How images move between scales: "bicubic" is the official imresize (MATLAB semantics: cubic
+    # kernel, antialiased when shrinking, positions set by the scale factor, 8-bit and clipped
+    # between scales); "linear" is an antialiased linear resize to the target shape.
+    resampling: str = attrs.field(
+        default="bicubic", validator=_check(lambda v: v in RESAMPLING_KINDS, f"one of {RESAMPLING_KINDS}")
+    )
 
     def __attrs_post_init__(self):
         if self.max_size < self.min_size:
@@ -52,14 +63,20 @@ class PyramidConfig:
 
 @attrs.frozen(kw_only=True)
 class NetworkConfig:
-    channels: int = attrs.field(default=32, validator=_int_at_least(1))  # at the coarsest scale
+    channels: int = attrs.field(default=32, validator=_int_at_least(1))  # head width at the coarsest scale
     double_every: int = attrs.field(default=4, validator=_int_at_least(1))  # scales
+    # The body halves from the head's width layer by layer, floored at min_channels (which doubles
+    # with channels, as in the official code); both are capped at max_channels.
     min_channels: int = attrs.field(default=32, validator=_int_at_least(1))
     max_channels: int = attrs.field(default=128, validator=_int_at_least(1))
     kernel_size: int = attrs.field(
         default=3, validator=_check(lambda v: isinstance(v, int) and v >= 1 and v % 2 == 1, "an odd integer >= 1")
     )
     num_layers: int = attrs.field(default=5, validator=_int_at_least(2))  # conv layers, head and tail included
+    # Noise channels at the coarsest scale: 1 is one grey map broadcast to RGB (official), 3 is colour.
+    coarsest_noise_channels: int = attrs.field(default=1, validator=_check(lambda v: v in (1, 3), "1 or 3"))
+    # Conv biases: "uniform" in +-1/sqrt(fan_in) (PyTorch's default, which the official keeps) or "zero".
+    bias_init: str = attrs.field(default="uniform", validator=_check(lambda v: v in BIAS_INITS, f"one of {BIAS_INITS}"))
 
     def __attrs_post_init__(self):
         if self.max_channels < self.min_channels:
@@ -78,12 +95,25 @@ class TrainConfig:
     lr_critic: float = attrs.field(default=5e-4, validator=_float_in(0.0, 1.0, open_low=True))
     beta1: float = attrs.field(default=0.5, validator=_float_in(0.0, 0.9999))
     beta2: float = attrs.field(default=0.999, validator=_float_in(0.0, 0.9999))
-    lr_drop_at: float = attrs.field(default=0.8, validator=_float_in(0.0, 1.0))  # fraction of a scale's iterations
+    # First iteration (0-based) trained at lr * lr_drop_factor, whatever `iterations` is (the
+    # official milestone); at or past `iterations` the rate never drops.
+    lr_milestone: int = attrs.field(default=1600, validator=_int_at_least(0))
     lr_drop_factor: float = attrs.field(default=0.1, validator=_float_in(0.0, 1.0, open_low=True))
     gp_weight: float = attrs.field(default=0.1, validator=_float_in(0.0, 1e6))
     reconstruction_weight: float = attrs.field(default=10.0, validator=_float_in(0.0, 1e6))
     noise_amp_base: float = attrs.field(default=0.1, validator=_float_in(0.0, 10.0))
     loss: str = attrs.field(default="wgan-gp", validator=_check(lambda v: v in LOSS_KINDS, f"one of {LOSS_KINDS}"))
+    # The coarsest scale's reconstruction noise: "redraw" a fresh z* every iteration (official; the
+    # saved z* is the last draw) or "fixed" (drawn once before training).
+    reconstruction_noise: str = attrs.field(
+        default="redraw", validator=_check(lambda v: v in RECONSTRUCTION_NOISES, f"one of {RECONSTRUCTION_NOISES}")
+    )
+    # Generator steps: "reuse" the fake of the last critic step for the adversarial gradient, taken
+    # once and applied in every generator step of the iteration (official); "fresh" remakes the
+    # fake from the current generator in every step.
+    generator_fake: str = attrs.field(
+        default="reuse", validator=_check(lambda v: v in GENERATOR_FAKES, f"one of {GENERATOR_FAKES}")
+    )
     seed: int = attrs.field(default=0, validator=_int_at_least(0))
 
 
@@ -108,6 +138,20 @@ class SinGANConfig:
                 raise ConfigError(f"unknown configuration field(s) in {name!r}: {sorted(unknown)}")
         return cls(**{name: kind(**dict(data.get(name, {}))) for name, kind in sections.items()})
 
+    @classmethod
+    def from_stored(cls, data: Mapping[str, Mapping[str, Any]]) -> "SinGANConfig":
+        """A config read back from a run folder: fields that did not exist when the run was made
+        take the values that run trained with (its behaviour before they existed)."""
+        sections = {name: dict(data.get(name, {})) for name in data}
+        for dotted, value in LEGACY_VALUES.items():
+            section, _, name = dotted.partition(".")
+            sections.setdefault(section, {}).setdefault(name, value)
+        train = sections.get("train", {})
+        if "lr_drop_at" in train:  # a fraction of the iterations, before the fixed milestone
+            drop_at = train.pop("lr_drop_at")
+            train.setdefault("lr_milestone", math.ceil(train.get("iterations", 2000) * drop_at - 1e-9))
+        return cls.from_dict(sections)
+
     def with_overrides(self, overrides: Mapping[str, Any]) -> "SinGANConfig":
         """Return a copy with ``{"section.field": value}`` overrides applied (unknown names raise)."""
         sections = {name: attrs.asdict(getattr(self, name)) for name in ("pyramid", "network", "train")}
@@ -118,6 +162,15 @@ class SinGANConfig:
             sections[section][name] = value
         return SinGANConfig.from_dict(sections)
 
+
+# What runs made before a field existed did, for ``SinGANConfig.from_stored``.
+LEGACY_VALUES: dict[str, Any] = {
+    "pyramid.resampling": "linear",
+    "network.coarsest_noise_channels": 3,
+    "network.bias_init": "zero",
+    "train.reconstruction_noise": "fixed",
+    "train.generator_fake": "fresh",
+}
 
 # Presets are data: overrides on top of the official recipe.
 PRESETS: dict[str, dict[str, Any]] = {

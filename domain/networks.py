@@ -1,15 +1,36 @@
-"""Network schedules that do not depend on a framework: channels per scale, inheritance, padding."""
+"""Network schedules that do not depend on a framework: widths per scale and layer, inheritance,
+padding.
+
+As the official code: at scale n the floor is ``min_channels * 2 ** (n // double_every)`` and the
+head ``channels * 2 ** (n // double_every)`` wide (at least the floor), both capped at
+``max_channels``; body layer i (1-based) is ``max(head // 2 ** i, floor)`` wide. With the official defaults (channels =
+min_channels = 32) the floor equals the head, so every layer of a scale has the same width:
+32 at scales 0-3, 64 at 4-7, 128 from 8 on. A ``min_channels`` below ``channels`` makes the body
+narrow towards the tail.
+"""
 from __future__ import annotations
 
 from domain.config import NetworkConfig
 
 
+def _doubled(value: int, scale: int, cfg: NetworkConfig) -> int:
+    return min(cfg.max_channels, value * 2 ** (scale // cfg.double_every))
+
+
 def channels_at(scale: int, cfg: NetworkConfig = NetworkConfig()) -> int:
-    """Width of scale ``scale``'s generator and critic: doubling every ``double_every`` scales, clamped."""
+    """Head width of scale ``scale``'s generator and critic: doubling every ``double_every`` scales,
+    at least the floor, capped."""
     if scale < 0:
         raise ValueError(f"scale must be >= 0, got {scale}")
-    width = cfg.channels * 2 ** (scale // cfg.double_every)
-    return max(cfg.min_channels, min(cfg.max_channels, width))
+    return max(_doubled(cfg.channels, scale, cfg), _doubled(cfg.min_channels, scale, cfg))
+
+
+def layer_widths(scale: int, cfg: NetworkConfig = NetworkConfig()) -> tuple[int, ...]:
+    """Output channels of every conv block of scale ``scale`` (head first; the tail conv, to 3
+    channels or 1 score, is not listed): ``num_layers - 1`` entries."""
+    head = channels_at(scale, cfg)
+    floor = _doubled(cfg.min_channels, scale, cfg)
+    return (head,) + tuple(max(head // 2**i, floor) for i in range(1, cfg.num_layers - 1))
 
 
 def channel_schedule(num_scales: int, cfg: NetworkConfig = NetworkConfig()) -> tuple[int, ...]:
@@ -17,8 +38,20 @@ def channel_schedule(num_scales: int, cfg: NetworkConfig = NetworkConfig()) -> t
 
 
 def inherits_weights(scale: int, cfg: NetworkConfig = NetworkConfig()) -> bool:
-    """A scale starts from the previous scale's trained weights when both have the same width."""
-    return scale > 0 and channels_at(scale, cfg) == channels_at(scale - 1, cfg)
+    """A scale starts from the previous scale's trained weights when both have the same widths."""
+    return scale > 0 and layer_widths(scale, cfg) == layer_widths(scale - 1, cfg)
+
+
+def conv_flops(shape: tuple[int, int], scale: int, cfg: NetworkConfig = NetworkConfig(), *, out_channels: int = 3) -> int:
+    """Multiply-adds x 2 of one forward pass of a scale's conv stack on a padded ``shape`` input
+    (unpadded convs: each layer trims kernel_size - 1 px)."""
+    k, (h, w) = cfg.kernel_size, shape
+    widths = (3,) + layer_widths(scale, cfg) + (out_channels,)
+    total = 0
+    for c_in, c_out in zip(widths, widths[1:]):
+        h, w = h - (k - 1), w - (k - 1)
+        total += 2 * h * w * c_in * c_out * k * k
+    return total
 
 
 def generator_padding(cfg: NetworkConfig = NetworkConfig()) -> int:

@@ -11,8 +11,18 @@ def noise_shape(shape: tuple[int, int]) -> tuple[int, int, int]:
     return (IMAGE_CHANNELS, shape[0], shape[1])
 
 
-def draw_noise(rng: np.random.Generator, shape: tuple[int, int]) -> np.ndarray:
-    return rng.standard_normal(noise_shape(shape), dtype=np.float32)
+def draw_noise(rng: np.random.Generator, shape: tuple[int, int], channels: int = IMAGE_CHANNELS) -> np.ndarray:
+    """A (3, H, W) standard normal map; with ``channels=1`` one grey map repeated over RGB (the
+    official coarsest scale's noise), drawing H x W values from ``rng`` instead of 3 x H x W."""
+    if channels not in (1, IMAGE_CHANNELS):
+        raise ValueError(f"noise has 1 or {IMAGE_CHANNELS} channels, not {channels}")
+    values = rng.standard_normal((channels, shape[0], shape[1]), dtype=np.float32)
+    return values if channels == IMAGE_CHANNELS else np.repeat(values, IMAGE_CHANNELS, axis=0)
+
+
+def noise_channels(scale: int, coarsest_channels: int) -> int:
+    """Channels drawn at ``scale``: ``coarsest_channels`` at the coarsest scale, colour above."""
+    return coarsest_channels if scale == 0 else IMAGE_CHANNELS
 
 
 def rmse(a: np.ndarray, b: np.ndarray) -> float:

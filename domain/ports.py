@@ -12,6 +12,7 @@ import numpy as np
 
 from domain.config import NetworkConfig, TrainConfig
 from domain.pyramid import Shape
+from domain.resize import Resampling
 
 # (iteration, {loss name: value}) after each training iteration
 IterationCallback = Callable[[int, Mapping[str, float]], None]
@@ -25,12 +26,15 @@ class ScaleJob:
     shapes: tuple[Shape, ...]  # every scale up to and including this one, coarsest first
     amplitudes: tuple[float, ...]  # noise amplitude of every scale up to and including this one
     real: np.ndarray = attrs.field(eq=False)  # the training image at this scale
-    z_star: np.ndarray = attrs.field(eq=False)  # reconstruction noise here: the fixed z* at scale 0, zeros above
+    # Reconstruction noise here: z* at scale 0 (the first of the draws with reconstruction_noise
+    # "redraw", the only one with "fixed"), zeros above.
+    z_star: np.ndarray = attrs.field(eq=False)
     reconstruction_prev: np.ndarray = attrs.field(eq=False)  # coarser reconstruction, upsampled (zeros at 0)
     channels: int
     inherit: bool  # start from the previous scale's weights
     network: NetworkConfig
     train: TrainConfig
+    resampling: Resampling  # how the coarser scales' outputs go up (the random coarser path)
 
     @property
     def shape(self) -> Shape:
@@ -46,7 +50,8 @@ class PyramidBackend(Protocol):
     def generate(self, scale: int, x: np.ndarray, prev: np.ndarray) -> np.ndarray:
         """One trained generator in inference mode (a ``domain.sampling.GeneratorFn``)."""
 
-    def train_scale(self, job: ScaleJob, rng: np.random.Generator, on_iteration: IterationCallback) -> None: ...
+    def train_scale(self, job: ScaleJob, rng: np.random.Generator, on_iteration: IterationCallback) -> np.ndarray:
+        """Train scale ``job.scale``; returns its z* (the last reconstruction noise it trained with)."""
 
     def finetune_scale(
         self, job: ScaleJob, rng: np.random.Generator, on_iteration: IterationCallback
@@ -70,6 +75,9 @@ class ProgressSink(Protocol):
 
 
 class ImageStore(Protocol):
+    def list_images(self, folder: str) -> list[str]:
+        """The image files in ``folder``, sorted."""
+
     def load(self, path: str) -> np.ndarray:
         """An image file as (H, W, 3) uint8 RGB."""
 

@@ -11,9 +11,9 @@ from typing import Callable, Sequence
 import numpy as np
 
 from domain.errors import InvalidRequest, ScaleOutOfRange
-from domain.noise import draw_noise, noise_shape
+from domain.noise import draw_noise, noise_channels, noise_shape
 from domain.pyramid import Shape, scaled_shape
-from domain.resize import resize
+from domain.resize import Resampling, resize
 
 # (scale, generator input, prev) -> image, each (3, H, W) float32 in [-1, 1]
 GeneratorFn = Callable[[int, np.ndarray, np.ndarray], np.ndarray]
@@ -25,23 +25,31 @@ def walk(
     shapes: Sequence[Shape],
     amplitudes: Sequence[float],
     noises: Sequence[np.ndarray],
+    resampling: Resampling,
     start_scale: int = 0,
     start_image: np.ndarray | None = None,
     stop_scale: int | None = None,
 ) -> np.ndarray:
     """Run scales ``start_scale`` .. ``stop_scale - 1`` (all by default) and return the last output.
 
-    ``noises[n]`` is the noise of scale n (entries below start_scale are ignored). The first scale's
-    ``prev`` is ``start_image`` resized to its shape, or zeros when there is none.
+    ``noises[n]`` is the noise of scale n (entries below start_scale are ignored). Each output goes
+    up to the next scale by ``resampling.up``. The first scale's ``prev`` is ``start_image``
+    (resized to its shape when it has another), or zeros when there is none.
     """
     stop_scale = len(shapes) if stop_scale is None else stop_scale
     if not 0 <= start_scale < stop_scale <= len(shapes):
         raise ScaleOutOfRange(f"cannot walk scales {start_scale}..{stop_scale - 1} of {len(shapes)}")
     first = shapes[start_scale]
-    image = np.zeros(noise_shape(first), np.float32) if start_image is None else resize(start_image, first)
+    if start_image is None:
+        prev = np.zeros(noise_shape(first), np.float32)
+    elif start_image.shape[-2:] == tuple(first):
+        prev = np.asarray(start_image, np.float32)
+    else:
+        prev = resampling.to_shape(start_image, first)
     for n in range(start_scale, stop_scale):
-        prev = resize(image, shapes[n])
         image = generator(n, amplitudes[n] * noises[n] + prev, prev)
+        if n + 1 < stop_scale:
+            prev = resampling.up(image, shapes[n + 1])
     return image
 
 
@@ -51,11 +59,15 @@ def reconstruction_noises(z_star: np.ndarray, shapes: Sequence[Shape]) -> list[n
     return [first.astype(np.float32)] + [np.zeros(noise_shape(s), np.float32) for s in shapes[1:]]
 
 
-def random_noises(rng: np.random.Generator, shapes: Sequence[Shape], *, start_scale: int = 0) -> list[np.ndarray]:
+def random_noises(
+    rng: np.random.Generator, shapes: Sequence[Shape], *, coarsest_channels: int, start_scale: int = 0
+) -> list[np.ndarray]:
     """Fresh noise from ``start_scale`` up (zeros below, where it is never used): only the scales
-    that use noise consume the random stream."""
+    that use noise consume the random stream. The coarsest scale's has ``coarsest_channels``
+    channels (1: grey, repeated over RGB)."""
     return [
-        draw_noise(rng, s) if n >= start_scale else np.zeros(noise_shape(s), np.float32)
+        draw_noise(rng, s, noise_channels(n, coarsest_channels)) if n >= start_scale
+        else np.zeros(noise_shape(s), np.float32)
         for n, s in enumerate(shapes)
     ]
 

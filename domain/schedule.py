@@ -1,19 +1,14 @@
-"""The learning-rate schedule within a scale."""
+"""The learning-rate schedule within a scale: one fixed milestone, as the official code's
+``MultiStepLR(milestones=[1600])``, whatever the number of iterations."""
 from __future__ import annotations
 
-import math
+
+def learning_rate(iteration: int, *, base: float, milestone: int, factor: float) -> float:
+    """``base`` before iteration ``milestone`` (0-based), ``base * factor`` from it on; a milestone
+    at or past the scale's last iteration never drops the rate."""
+    return base * factor if iteration >= milestone else base
 
 
-# Products like 100 * 0.07 land a hair above an integer in floating point (7.000000000000001);
-# ceil must not turn that into the next iteration.
-_ROUNDING_SLACK = 1e-9
-
-
-def lr_drop_iteration(iterations: int, drop_at: float) -> int:
-    """First iteration (0-based) that trains with the lowered rate."""
-    return math.ceil(iterations * drop_at - _ROUNDING_SLACK)
-
-
-def learning_rate(iteration: int, *, base: float, iterations: int, drop_at: float, factor: float) -> float:
-    """Step schedule: ``base`` until ``drop_at`` of the scale's iterations, ``base * factor`` after."""
-    return base * factor if iteration >= lr_drop_iteration(iterations, drop_at) else base
+def drops_within(iterations: int, milestone: int) -> bool:
+    """Whether a scale of ``iterations`` iterations ever trains at the lowered rate."""
+    return milestone < iterations

@@ -6,7 +6,17 @@ import numpy as np
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-from domain.config import LOSS_KINDS, NetworkConfig, PyramidConfig, SinGANConfig, TrainConfig
+from domain.config import (
+    BIAS_INITS,
+    GENERATOR_FAKES,
+    LOSS_KINDS,
+    RECONSTRUCTION_NOISES,
+    RESAMPLING_KINDS,
+    NetworkConfig,
+    PyramidConfig,
+    SinGANConfig,
+    TrainConfig,
+)
 from domain.pyramid import PyramidPlan, Shape, plan_pyramid
 
 # Planning is arithmetic on two integers, so shapes can be large; arrays are kept small.
@@ -28,7 +38,8 @@ def pyramid_configs(draw) -> PyramidConfig:
     min_size = draw(st.integers(8, 64))
     max_size = draw(st.integers(min_size, 512))
     scale_factor = draw(st.floats(0.3, 0.9))
-    return PyramidConfig(min_size=min_size, max_size=max_size, scale_factor=scale_factor)
+    resampling = draw(st.sampled_from(RESAMPLING_KINDS))
+    return PyramidConfig(min_size=min_size, max_size=max_size, scale_factor=scale_factor, resampling=resampling)
 
 
 @st.composite
@@ -41,6 +52,8 @@ def network_configs(draw) -> NetworkConfig:
         max_channels=draw(st.integers(min_channels, 512)),
         kernel_size=draw(st.sampled_from([1, 3, 5, 7])),
         num_layers=draw(st.integers(2, 8)),
+        coarsest_noise_channels=draw(st.sampled_from([1, 3])),
+        bias_init=draw(st.sampled_from(BIAS_INITS)),
     )
 
 
@@ -54,12 +67,14 @@ def train_configs(draw) -> TrainConfig:
         lr_critic=draw(st.floats(0.0, 1.0, exclude_min=True)),
         beta1=draw(st.floats(0.0, 0.9999)),
         beta2=draw(st.floats(0.0, 0.9999)),
-        lr_drop_at=draw(st.floats(0.0, 1.0)),
+        lr_milestone=draw(st.integers(0, 20_000)),
         lr_drop_factor=draw(st.floats(0.0, 1.0, exclude_min=True)),
         gp_weight=draw(st.floats(0.0, 1e6)),
         reconstruction_weight=draw(st.floats(0.0, 1e6)),
         noise_amp_base=draw(st.floats(0.0, 10.0)),
         loss=draw(st.sampled_from(LOSS_KINDS)),
+        reconstruction_noise=draw(st.sampled_from(RECONSTRUCTION_NOISES)),
+        generator_fake=draw(st.sampled_from(GENERATOR_FAKES)),
         seed=draw(st.integers(0, 2**63)),
     )
 

@@ -16,15 +16,13 @@ from adapters.mindspore.networks import (
     run_inference,
     to_tensor,
 )
-from adapters.mindspore.steps import make_adam, make_critic_step, make_generator_step, set_learning_rate
+from adapters.mindspore.steps import make_adam, make_critic_step, make_generator_steps, set_learning_rate
 from domain.config import NetworkConfig, TrainConfig
 from domain.errors import NotAModel
-from domain.networks import channels_at
-from domain.noise import draw_noise
+from domain.networks import layer_widths
+from domain.noise import draw_noise, noise_channels
 from domain.ports import IterationCallback, ScaleJob
 from domain.pyramid import Shape
-from domain.resize import resize
-from domain.schedule import lr_drop_iteration
 from domain.sampling import random_noises, walk
 
 
@@ -44,8 +42,8 @@ class MindSporePyramid:
         return run_inference(self.generators[scale], x, prev)
 
     def _new_cells(self, scale: int, tag: str = "") -> tuple[Generator, Critic]:
-        channels = channels_at(scale, self.network)
-        generator, critic = Generator(channels, self.network), Critic(channels, self.network)
+        widths = layer_widths(scale, self.network)
+        generator, critic = Generator(widths, self.network), Critic(widths, self.network)
         # Unique names per scale: graphs holding two scales' cells must not collide.
         generator.update_parameters_name(f"g{scale}{tag}.")
         critic.update_parameters_name(f"d{scale}{tag}.")
@@ -56,10 +54,11 @@ class MindSporePyramid:
         if job.scale == 0:
             return np.zeros_like(job.real)
         coarser = job.shapes[: job.scale]
-        image = walk(self.generate, shapes=coarser, amplitudes=job.amplitudes, noises=random_noises(rng, coarser))
-        return resize(image, job.shape)
+        noises = random_noises(rng, coarser, coarsest_channels=job.network.coarsest_noise_channels)
+        image = walk(self.generate, shapes=coarser, amplitudes=job.amplitudes, noises=noises, resampling=job.resampling)
+        return job.resampling.up(image, job.shape)
 
-    def train_scale(self, job: ScaleJob, rng: np.random.Generator, on_iteration: IterationCallback) -> None:
+    def train_scale(self, job: ScaleJob, rng: np.random.Generator, on_iteration: IterationCallback) -> np.ndarray:
         if job.scale != self.num_trained:
             raise ValueError(f"scale {job.scale} cannot train before scales 0..{job.scale - 1}")
         init_rng, step_rng = rng.spawn(2)
@@ -68,11 +67,12 @@ class MindSporePyramid:
             copy_weights(self.generators[-1], generator)
             copy_weights(self.critics[-1], critic)
         else:
-            initialise(generator, init_rng)
-            initialise(critic, init_rng)
-        self._adam_state = self._fit(generator, critic, job, step_rng, on_iteration)
+            initialise(generator, init_rng, bias_init=job.network.bias_init)
+            initialise(critic, init_rng, bias_init=job.network.bias_init)
+        self._adam_state, z_star = self._fit(generator, critic, job, step_rng, on_iteration)
         self.generators.append(generator)
         self.critics.append(critic)
+        return z_star
 
     def finetune_scale(self, job: ScaleJob, rng: np.random.Generator, on_iteration: IterationCallback):
         """Train a copy of a trained scale further on ``job.real``; the model itself is unchanged.
@@ -89,24 +89,32 @@ class MindSporePyramid:
 
         return tuned
 
-    def _fit(self, generator: Generator, critic: Critic, job: ScaleJob, rng, on_iteration) -> dict:
-        """The training loop of one scale; leaves both cells in inference mode, returns Adam's state."""
+    def _fit(self, generator: Generator, critic: Critic, job: ScaleJob, rng, on_iteration) -> tuple[dict, np.ndarray]:
+        """The training loop of one scale; leaves both cells in inference mode, returns Adam's
+        state and the scale's z* (the last reconstruction noise it trained with)."""
         cfg: TrainConfig = job.train
         g_adam = make_adam(generator, cfg.lr_generator, cfg)
         d_adam = make_adam(critic, cfg.lr_critic, cfg)
         critic_step = make_critic_step(critic, generator, d_adam, cfg)
-        generator_step = make_generator_step(generator, critic, g_adam, cfg)
+        generator_steps = make_generator_steps(generator, critic, g_adam, cfg)
 
         amplitude = job.amplitudes[job.scale]
+        channels = noise_channels(job.scale, job.network.coarsest_noise_channels)
         real = to_tensor(job.real)
         rec_prev = to_tensor(job.reconstruction_prev)
-        rec_x = to_tensor(amplitude * job.z_star + job.reconstruction_prev)
-        drop_at = lr_drop_iteration(cfg.iterations, cfg.lr_drop_at)
+        z_star = job.z_star
+        # As the official code, the coarsest scale learns to reconstruct the image from a new z*
+        # every iteration (and keeps the last); above it, the reconstruction noise is zero.
+        redraw = job.scale == 0 and cfg.reconstruction_noise == "redraw"
+        rec_x = to_tensor(amplitude * z_star + job.reconstruction_prev)
         for iteration in range(cfg.iterations):
-            if iteration == drop_at:
+            if iteration == cfg.lr_milestone:
                 set_learning_rate(g_adam, cfg.lr_generator * cfg.lr_drop_factor)
                 set_learning_rate(d_adam, cfg.lr_critic * cfg.lr_drop_factor)
-            noise = draw_noise(rng, job.shape)
+            if redraw:
+                z_star = draw_noise(rng, job.shape, channels)
+                rec_x = to_tensor(amplitude * z_star + job.reconstruction_prev)
+            noise = draw_noise(rng, job.shape, channels)
             for _ in range(cfg.critic_steps):
                 # As the official code: fresh coarser samples for every critic step; the noise at
                 # this scale is drawn once per iteration.
@@ -114,8 +122,12 @@ class MindSporePyramid:
                 x, prev_t = to_tensor(amplitude * noise + prev), to_tensor(prev)
                 alpha = Tensor(np.float32(rng.uniform()))
                 d_loss, (d_real, d_fake, penalty) = critic_step(real, x, prev_t, alpha)
-            for _ in range(cfg.generator_steps):
-                g_loss, (adversarial, reconstruction) = generator_step(real, x, prev_t, rec_x, rec_prev)
+            g_loss, adversarial, reconstruction = generator_steps.run(real, x, prev_t, rec_x, rec_prev)
+            if iteration % 500 == 0 or iteration == cfg.iterations - 1:
+                # The official code saves G(z*) at these iterations with the generator still in
+                # train mode: one more reconstruction pass that its BatchNorm statistics see, the
+                # last thing they see before sampling.
+                generator(rec_x, rec_prev)
             # Reading the losses is a host-device sync point; on CPU it costs nothing measurable.
             on_iteration(
                 iteration,
@@ -131,10 +143,11 @@ class MindSporePyramid:
             )
         generator.set_train(False)
         critic.set_train(False)
-        return {
+        adam = {
             "generator_adam": checkpoints.adam_state(g_adam, generator),
             "critic_adam": checkpoints.adam_state(d_adam, critic),
         }
+        return adam, np.asarray(z_star, np.float32)
 
     def save_scale(self, scale: int, path: str, *, z_star: np.ndarray, amplitude: float) -> None:
         if scale != self.num_trained - 1:

@@ -79,3 +79,36 @@ class GeneratorLoss(nn.Cell):
         diff = self.generator(rec_x, rec_prev) - real
         reconstruction = (diff * diff).mean()
         return adversarial + self.weight * reconstruction, (adversarial, reconstruction)
+
+
+class AdversarialLoss(nn.Cell):
+    """The generator's adversarial term alone, on the fake of ``x`` and ``prev``."""
+
+    def __init__(self, generator: Generator, critic: Critic, *, kind: str):
+        super().__init__()
+        self.generator = generator
+        self.critic = critic
+        self.kind = kind
+
+    def construct(self, x, prev):
+        d_fake = self.critic(self.generator(x, prev))
+        if self.kind == "wgan-gp":
+            return -d_fake.mean()
+        if self.kind == "zero-gp":
+            return ops.softplus(-d_fake).mean()
+        return ((d_fake - 1.0) ** 2).mean()  # lsgan
+
+
+class ReconstructionLoss(nn.Cell):
+    """``weight`` x the MSE of the reconstruction path's output against the real image, and the
+    MSE itself (for the log)."""
+
+    def __init__(self, generator: Generator, *, weight: float):
+        super().__init__()
+        self.generator = generator
+        self.weight = weight
+
+    def construct(self, real, rec_x, rec_prev):
+        diff = self.generator(rec_x, rec_prev) - real
+        mse = (diff * diff).mean()
+        return self.weight * mse, mse

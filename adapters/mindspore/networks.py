@@ -24,14 +24,15 @@ class ConvBlock(nn.Cell):
 
 
 class Body(nn.Cell):
-    """``num_layers - 1`` conv blocks followed by the tail conv to ``out_channels``."""
+    """Conv blocks of the given output ``widths`` (head first; ``domain.networks.layer_widths``)
+    followed by the tail conv to ``out_channels``."""
 
-    def __init__(self, channels: int, out_channels: int, cfg: NetworkConfig):
+    def __init__(self, widths: tuple[int, ...], out_channels: int, cfg: NetworkConfig):
         super().__init__()
         k = cfg.kernel_size
-        self.head = ConvBlock(IMAGE_CHANNELS, channels, k)
-        self.body = nn.SequentialCell([ConvBlock(channels, channels, k) for _ in range(cfg.num_layers - 2)])
-        self.tail = nn.Conv2d(channels, out_channels, k, pad_mode="valid", has_bias=True)
+        self.head = ConvBlock(IMAGE_CHANNELS, widths[0], k)
+        self.body = nn.SequentialCell([ConvBlock(a, b, k) for a, b in zip(widths, widths[1:])])
+        self.tail = nn.Conv2d(widths[-1], out_channels, k, pad_mode="valid", has_bias=True)
 
     def construct(self, x):
         return self.tail(self.body(self.head(x)))
@@ -40,11 +41,11 @@ class Body(nn.Cell):
 class Generator(nn.Cell):
     """Input ``x = amplitude * noise + prev`` and ``prev``; returns ``prev + tanh(body(pad(x)))``."""
 
-    def __init__(self, channels: int, cfg: NetworkConfig):
+    def __init__(self, widths: tuple[int, ...], cfg: NetworkConfig):
         super().__init__()
         pad = generator_padding(cfg)
         self.pad = nn.ZeroPad2d((pad, pad, pad, pad))
-        self.net = Body(channels, IMAGE_CHANNELS, cfg)
+        self.net = Body(widths, IMAGE_CHANNELS, cfg)
         self.tanh = nn.Tanh()
 
     def construct(self, x, prev):
@@ -54,9 +55,9 @@ class Generator(nn.Cell):
 class Critic(nn.Cell):
     """Patch critic: one score per receptive field (a map ``2 * padding`` px smaller than the input)."""
 
-    def __init__(self, channels: int, cfg: NetworkConfig):
+    def __init__(self, widths: tuple[int, ...], cfg: NetworkConfig):
         super().__init__()
-        self.net = Body(channels, 1, cfg)
+        self.net = Body(widths, 1, cfg)
 
     def construct(self, x):
         return self.net(x)
@@ -67,11 +68,14 @@ def named_parameters(cell: nn.Cell) -> dict[str, Parameter]:
     return dict(cell.parameters_and_names())
 
 
-def initialise(cell: nn.Cell, rng: np.random.Generator) -> None:
+def initialise(cell: nn.Cell, rng: np.random.Generator, *, bias_init: str = "uniform") -> None:
     """Official SinGAN init from an explicit stream: conv weights N(0, 0.02), BatchNorm scale
-    N(1, 0.02), biases and BatchNorm shift 0. Drawn on the host so runs are reproducible anywhere."""
-    for name, param in sorted(named_parameters(cell).items()):
-        leaf = name.rsplit(".", 1)[-1]
+    N(1, 0.02) and shift 0; conv biases as PyTorch leaves them (the official never sets them),
+    U(-1/sqrt(fan_in), 1/sqrt(fan_in)) with fan_in = in_channels * k * k, or 0 with
+    ``bias_init="zero"``. Drawn on the host so runs are reproducible anywhere."""
+    params = named_parameters(cell)
+    for name, param in sorted(params.items()):
+        stem, _, leaf = name.rpartition(".")
         shape = param.shape
         if leaf == "weight":
             value = rng.normal(0.0, 0.02, shape)
@@ -79,7 +83,11 @@ def initialise(cell: nn.Cell, rng: np.random.Generator) -> None:
             value = rng.normal(1.0, 0.02, shape)
         elif leaf == "moving_variance":
             value = np.ones(shape)
-        else:  # bias, beta, moving_mean
+        elif leaf == "bias" and bias_init == "uniform":
+            fan_in = int(np.prod(params[f"{stem}.weight"].shape[1:]))
+            bound = 1.0 / np.sqrt(fan_in)
+            value = rng.uniform(-bound, bound, shape)
+        else:  # zero biases, beta, moving_mean
             value = np.zeros(shape)
         param.set_data(Tensor(value.astype(np.float32)))
 

@@ -24,6 +24,7 @@ def tiny_config(**train) -> SinGANConfig:
             "network.max_channels": 8,
             "network.double_every": 2,
             "train.iterations": 5,
+            "train.lr_milestone": 3,
             "train.critic_steps": 2,
             "train.generator_steps": 2,
             "train.seed": 7,

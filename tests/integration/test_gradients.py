@@ -71,7 +71,7 @@ def critic_case():
             return x
 
     rng = np.random.default_rng(3)
-    critic = Critic(3, CFG)
+    critic = Critic((3, 3), CFG)
     initialise(critic, rng)
     # Larger weights than the 0.02 init so the penalty is far from its minimum and informative.
     for name, p in named_parameters(critic).items():

@@ -37,8 +37,8 @@ def test_every_scale_outputs_its_planned_shape_at_other_output_sizes(tiny_run):
         seen.append(out.shape)
         return out
 
-    noises = random_noises(np.random.default_rng(0), shapes)
-    walk(recording, shapes=shapes, amplitudes=tiny_run.amplitudes, noises=noises)
+    noises = random_noises(np.random.default_rng(0), shapes, coarsest_channels=tiny_run.coarsest_noise_channels)
+    walk(recording, shapes=shapes, amplitudes=tiny_run.amplitudes, noises=noises, resampling=tiny_run.resampling)
     assert seen == [(3, *s) for s in shapes]
 
 
@@ -60,16 +60,26 @@ def test_the_same_seed_gives_identical_samples_and_another_seed_does_not(tiny_ru
     assert not np.array_equal(a[0], c[0])
 
 
-def test_a_higher_start_scale_stays_closer_to_the_training_image(tiny_run):
+def test_a_higher_start_scale_varies_less_and_keeps_the_reconstruction_below(tiny_run):
     import app
 
-    real = tiny_run.image.astype(np.float64)
+    def spread(start):
+        samples = np.stack([s.astype(np.float64) for s in app.generate(tiny_run, 4, seed=3, start_scale=start)])
+        return samples.std(axis=0).mean()
 
-    def distance(start):
-        samples = app.generate(tiny_run, 4, seed=3, start_scale=start)
-        return np.mean([np.sqrt(np.mean((s.astype(np.float64) - real) ** 2)) for s in samples])
+    top = tiny_run.num_scales - 1
+    assert spread(top) < spread(0)
+    # Below the start scale every sample follows the reconstruction: the same input for all.
+    from domain.sampling import random_noises, walk
 
-    assert distance(tiny_run.num_scales - 1) < distance(0)
+    rng = np.random.default_rng(3)
+    prev = tiny_run.reconstruction_prev(top)
+    noises = random_noises(rng, tiny_run.plan.shapes, start_scale=top, coarsest_channels=tiny_run.coarsest_noise_channels)
+    want = walk(tiny_run.generator, shapes=tiny_run.plan.shapes, amplitudes=tiny_run.amplitudes, noises=noises,
+                resampling=tiny_run.resampling, start_scale=top, start_image=prev)
+    from domain.imaging import to_uint8
+
+    np.testing.assert_array_equal(app.generate(tiny_run, 1, seed=3, start_scale=top)[0], to_uint8(want))
 
 
 def test_a_checkpoint_round_trip_gives_identical_samples(tiny_run):
@@ -166,3 +176,101 @@ def test_a_checkpoint_that_does_not_match_the_network_fails_loudly(tiny_run):
     # scale 2 is twice as wide as scale 1: its cells cannot take scale 1's weights
     with pytest.raises(NotAModel, match="shape"):
         backend.load_scale(2, str(checkpoints / "scale_01.ckpt"), shape=tiny_run.plan.shapes[2])
+
+
+def test_the_coarsest_z_star_is_grey_and_the_last_of_the_draws_training_made(tiny_run):
+    from adapters.mindspore import checkpoints
+    from app.training import scale_streams
+    from domain.noise import draw_noise
+
+    z = tiny_run.z_star
+    np.testing.assert_array_equal(z[0], z[1])
+    np.testing.assert_array_equal(z[0], z[2])
+    stored = checkpoints.load(str(tiny_run.run_dir / "checkpoints" / "scale_00.ckpt"))["scale"]["z_star"]
+    np.testing.assert_array_equal(stored, z)
+    # "redraw": not the z* drawn before training, which is what "fixed" keeps
+    first = draw_noise(scale_streams(7, 3)[0][1], tiny_run.plan.shapes[0], 1)
+    assert not np.array_equal(z, first)
+
+
+def test_a_fixed_z_star_is_the_one_drawn_before_training(tmp_path):
+    import app
+    from app.training import scale_streams
+    from domain.noise import draw_noise
+
+    model = app.train(str(TINY_IMAGE), tiny_config(reconstruction_noise="fixed", iterations=2), out=None)
+    np.testing.assert_array_equal(model.z_star, draw_noise(scale_streams(7, 3)[0][1], model.plan.shapes[0], 1))
+
+
+def test_the_learning_rate_drops_at_the_milestone_and_not_before(tiny_run, tmp_path):
+    import app
+    from adapters.mindspore import checkpoints
+
+    dropped = checkpoints.load(str(tiny_run.run_dir / "checkpoints" / "scale_02.ckpt"))
+    assert dropped["generator_adam"]["learning_rate"] == pytest.approx(5e-5)  # milestone 3 of 5 iterations
+    assert dropped["critic_adam"]["learning_rate"] == pytest.approx(5e-5)
+    kept = app.train(str(TINY_IMAGE), tiny_config(lr_milestone=1600, iterations=2), out=tmp_path)
+    stored = checkpoints.load(str(kept.run_dir / "checkpoints" / "scale_02.ckpt"))
+    assert stored["generator_adam"]["learning_rate"] == pytest.approx(5e-4)
+
+
+def test_the_cells_have_the_planned_layer_widths_and_official_initial_biases():
+    import adapters.mindspore  # noqa: F401
+    from adapters.mindspore.backend import MindSporePyramid
+    from adapters.mindspore.networks import initialise, named_parameters
+    from domain.config import NetworkConfig
+    from domain.networks import layer_widths
+
+    cfg = NetworkConfig(channels=16, min_channels=4, max_channels=16)
+    backend = MindSporePyramid(cfg)
+    generator, critic = backend._new_cells(0)  # noqa: SLF001
+    widths = layer_widths(0, cfg)
+    assert widths == (16, 8, 4, 4)
+    for cell, out in ((generator, 3), (critic, 1)):
+        params = named_parameters(cell)
+        convs = sorted((n for n in params if n.endswith("conv.weight")), key=lambda n: (n.count("body"), n))
+        shapes = [params[n].shape for n in convs] + [params["net.tail.weight"].shape]
+        assert [s[0] for s in shapes] == [*widths, out]
+        assert [s[1] for s in shapes] == [3, *widths]
+        initialise(cell, np.random.default_rng(0))
+        for name, p in params.items():
+            if name.endswith("bias"):
+                fan_in = int(np.prod(params[name[: -len("bias")] + "weight"].shape[1:]))
+                value = p.asnumpy()
+                assert np.all(np.abs(value) <= 1 / np.sqrt(fan_in)) and np.any(value != 0)
+        initialise(cell, np.random.default_rng(0), bias_init="zero")
+        assert all(not p.asnumpy().any() for n, p in params.items() if n.endswith("bias"))
+
+
+def test_reused_fake_steps_apply_the_adversarial_gradient_taken_once_and_leave_batchnorm_statistics_alone():
+    import mindspore as ms
+
+    import adapters.mindspore  # noqa: F401
+    from adapters.mindspore.backend import MindSporePyramid
+    from adapters.mindspore.losses import AdversarialLoss
+    from adapters.mindspore.networks import initialise, named_parameters, to_tensor
+    from adapters.mindspore.steps import make_adam, make_generator_steps
+
+    cfg = tiny_config(generator_fake="reuse")
+    backend = MindSporePyramid(cfg.network)
+    generator, critic = backend._new_cells(0)  # noqa: SLF001
+    rng = np.random.default_rng(1)
+    initialise(generator, rng)
+    initialise(critic, rng)
+    adam = make_adam(generator, cfg.train.lr_generator, cfg.train)
+    steps = make_generator_steps(generator, critic, adam, cfg.train)
+    x, prev, real = (to_tensor(rng.standard_normal((3, 18, 20)).astype(np.float32)) for _ in range(3))
+    adversarial = AdversarialLoss(generator, critic, kind="wgan-gp")
+    adversarial.set_train()
+    want = [g.asnumpy() for g in ms.value_and_grad(adversarial, None, adam.parameters)(x, prev)[1]]
+    stats = {n: p.asnumpy().copy() for n, p in named_parameters(generator).items() if ".moving_" in n}
+    _, kept = steps.kept_adversarial_gradient(x, prev)
+    for got, expected in zip(kept, want):
+        np.testing.assert_allclose(got.asnumpy(), expected, rtol=1e-4, atol=1e-6)
+    for name, value in stats.items():  # as the official's generator steps, which never rerun the fake
+        np.testing.assert_array_equal(named_parameters(generator)[name].asnumpy(), value)
+    before = [p.asnumpy().copy() for p in adam.parameters]
+    steps.step(real, x, prev, *kept)
+    assert any(not np.array_equal(b, p.asnumpy()) for b, p in zip(before, adam.parameters))
+    moved = [n for n, v in stats.items() if not np.array_equal(named_parameters(generator)[n].asnumpy(), v)]
+    assert moved  # the reconstruction pass does update them

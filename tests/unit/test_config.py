@@ -21,10 +21,16 @@ def test_defaults_are_the_official_singan_recipe():
     assert (train.iterations, train.critic_steps, train.generator_steps) == (2000, 3, 3)
     assert (train.lr_generator, train.lr_critic) == (5e-4, 5e-4)
     assert (train.beta1, train.beta2) == (0.5, 0.999)
-    assert (train.lr_drop_at, train.lr_drop_factor) == (0.8, 0.1)
+    assert (train.lr_milestone, train.lr_drop_factor) == (1600, 0.1)
     assert (train.gp_weight, train.reconstruction_weight) == (0.1, 10.0)
     assert train.noise_amp_base == 0.1
     assert train.loss == "wgan-gp"
+    # The official code's details: grey coarsest noise, PyTorch's conv bias init, a fresh z* every
+    # iteration at the coarsest scale, generator steps through the last critic step's fake, and
+    # MATLAB-style bicubic resampling.
+    assert (net.coarsest_noise_channels, net.bias_init) == (1, "uniform")
+    assert (train.reconstruction_noise, train.generator_fake) == ("redraw", "reuse")
+    assert cfg.pyramid.resampling == "bicubic"
 
 
 def test_the_paper_preset_is_exactly_the_defaults():
@@ -77,7 +83,12 @@ OUT_OF_RANGE = [
     (TrainConfig, "lr_critic", 1.5),
     (TrainConfig, "beta1", -0.1),
     (TrainConfig, "beta2", 1.0),
-    (TrainConfig, "lr_drop_at", 1.1),
+    (TrainConfig, "lr_milestone", -1),
+    (TrainConfig, "reconstruction_noise", "sometimes"),
+    (TrainConfig, "generator_fake", "stale"),
+    (NetworkConfig, "coarsest_noise_channels", 2),
+    (NetworkConfig, "bias_init", "kaiming"),
+    (PyramidConfig, "resampling", "nearest"),
     (TrainConfig, "lr_drop_factor", 0.0),
     (TrainConfig, "gp_weight", -1.0),
     (TrainConfig, "gp_weight", float("nan")),
@@ -198,3 +209,22 @@ def test_loss_kinds_include_the_official_wgan_gp():
     assert "wgan-gp" in LOSS_KINDS
     for kind in LOSS_KINDS:
         assert TrainConfig(loss=kind).loss == kind
+
+
+def test_a_stored_config_from_before_the_official_details_keeps_the_behaviour_it_trained_with():
+    old = SinGANConfig().to_dict()
+    for section, name in [("pyramid", "resampling"), ("network", "coarsest_noise_channels"), ("network", "bias_init"),
+                          ("train", "reconstruction_noise"), ("train", "generator_fake"), ("train", "lr_milestone")]:
+        del old[section][name]
+    old["train"]["iterations"] = 200
+    old["train"]["lr_drop_at"] = 0.8
+    cfg = SinGANConfig.from_stored(old)
+    assert cfg.pyramid.resampling == "linear"
+    assert (cfg.network.coarsest_noise_channels, cfg.network.bias_init) == (3, "zero")
+    assert (cfg.train.reconstruction_noise, cfg.train.generator_fake) == ("fixed", "fresh")
+    assert cfg.train.lr_milestone == 160  # 80% of 200 iterations, as that run dropped
+
+
+@given(gen.singan_configs())
+def test_a_stored_current_config_reads_back_unchanged(cfg):
+    assert SinGANConfig.from_stored(json.loads(json.dumps(cfg.to_dict()))) == cfg

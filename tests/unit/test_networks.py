@@ -4,7 +4,15 @@ from hypothesis import example, given
 from hypothesis import strategies as st
 
 from domain.config import NetworkConfig
-from domain.networks import channel_schedule, channels_at, critic_output_shape, generator_padding, inherits_weights
+from domain.networks import (
+    channel_schedule,
+    channels_at,
+    conv_flops,
+    critic_output_shape,
+    generator_padding,
+    inherits_weights,
+    layer_widths,
+)
 from tests import strategies as gen
 
 scales = st.integers(0, 64)
@@ -21,9 +29,55 @@ def test_widths_are_clamped_to_min_and_max_channels(cfg, scale):
 
 @given(gen.network_configs(), scales)
 def test_widths_are_the_base_doubled_once_per_double_every_scales_then_clamped(cfg, scale):
-    unclamped = cfg.channels * 2 ** (scale // cfg.double_every)
-    expected = min(cfg.max_channels, max(cfg.min_channels, unclamped))
+    doubling = 2 ** (scale // cfg.double_every)
+    floor = min(cfg.max_channels, cfg.min_channels * doubling)
+    expected = max(floor, min(cfg.max_channels, cfg.channels * doubling))
     assert channels_at(scale, cfg) == expected
+
+
+# The official code (tamarott/SinGAN 1b4906b, SinGAN/models.py and training.py) doubles nfc and
+# min_nfc together every 4 scales, capped at 128, and builds block i of the body as
+# max(nfc / 2**i, min_nfc) wide: with its defaults (nfc = min_nfc = 32) every layer of a scale
+# has the head's width.
+@pytest.mark.parametrize("scale, width", [(0, 32), (3, 32), (4, 64), (7, 64), (8, 128), (11, 128)])
+def test_the_official_nets_are_as_wide_in_every_layer_as_their_head(scale, width):
+    assert channels_at(scale) == width
+    assert layer_widths(scale) == (width, width, width, width)
+
+
+@pytest.mark.parametrize(
+    "head, widths",
+    [
+        (32, (32, 16, 8, 8)),
+        (64, (64, 32, 16, 8)),
+        (128, (128, 64, 32, 16)),
+    ],
+)
+def test_a_lower_floor_narrows_the_body_by_halves_down_to_it(head, widths):
+    cfg = NetworkConfig(channels=head, min_channels=8, max_channels=128)
+    assert layer_widths(0, cfg) == widths
+
+
+def test_the_floor_doubles_with_the_head_as_the_official_min_nfc_does():
+    cfg = NetworkConfig(channels=32, min_channels=8, max_channels=128)
+    assert layer_widths(4, cfg) == (64, 32, 16, 16)
+    assert layer_widths(8, cfg) == (128, 64, 32, 32)
+
+
+@given(gen.network_configs(), scales)
+def test_every_layer_is_between_the_floor_and_the_head(cfg, scale):
+    widths = layer_widths(scale, cfg)
+    assert len(widths) == cfg.num_layers - 1
+    assert widths[0] == channels_at(scale, cfg)
+    assert all(min(cfg.min_channels, cfg.max_channels) <= w <= widths[0] for w in widths)
+    assert list(widths) == sorted(widths, reverse=True)
+
+
+def test_conv_flops_count_each_layer_on_its_trimmed_map():
+    cfg = NetworkConfig(num_layers=3, channels=4, min_channels=4, max_channels=4)
+    # 3->4 on 8x8, 4->4 on 6x6, 4->3 on 4x4 (a 10x10 input, 3x3 kernels).
+    expected = 2 * 9 * (8 * 8 * 3 * 4 + 6 * 6 * 4 * 4 + 4 * 4 * 4 * 3)
+    assert conv_flops((10, 10), 0, cfg) == expected
 
 
 @given(gen.network_configs(), scales)
@@ -53,11 +107,11 @@ def test_the_schedule_lists_every_scales_width(cfg, num_scales):
 
 @given(gen.network_configs(), scales)
 @example(NetworkConfig(), 4)
-def test_a_scale_inherits_weights_exactly_when_its_width_equals_the_previous_one(cfg, scale):
+def test_a_scale_inherits_weights_exactly_when_its_widths_equal_the_previous_ones(cfg, scale):
     if scale == 0:
         assert not inherits_weights(0, cfg)
     else:
-        assert inherits_weights(scale, cfg) == (channels_at(scale, cfg) == channels_at(scale - 1, cfg))
+        assert inherits_weights(scale, cfg) == (layer_widths(scale, cfg) == layer_widths(scale - 1, cfg))
 
 
 def test_with_the_official_widths_only_scales_four_and_eight_start_fresh():

@@ -4,7 +4,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from domain.noise import IMAGE_CHANNELS, draw_noise, noise_amplitude, noise_shape, rmse
+from domain.noise import IMAGE_CHANNELS, draw_noise, noise_amplitude, noise_channels, noise_shape, rmse
 from tests import strategies as gen
 
 seeds = st.integers(0, 2**64 - 1)
@@ -96,3 +96,32 @@ def test_above_the_coarsest_the_amplitude_is_proportional_to_the_reconstruction_
         2 * noise_amplitude(scale, rmse_value, base=base)
     )
     assert noise_amplitude(scale, 0.0, base=base) == 0.0
+
+
+@given(seeds, gen.small_shapes())
+def test_grey_noise_is_one_map_repeated_over_the_three_channels(seed, shape):
+    noise = draw_noise(np.random.default_rng(seed), shape, 1)
+    assert noise.shape == noise_shape(shape) and noise.dtype == np.float32
+    np.testing.assert_array_equal(noise[0], noise[1])
+    np.testing.assert_array_equal(noise[0], noise[2])
+
+
+@given(seeds, gen.small_shapes())
+def test_grey_noise_draws_one_value_a_pixel_from_the_stream(seed, shape):
+    rng = np.random.default_rng(seed)
+    grey = draw_noise(rng, shape, 1)
+    np.testing.assert_array_equal(grey[0], np.random.default_rng(seed).standard_normal(shape, dtype=np.float32))
+    after = rng.standard_normal(dtype=np.float32)
+    reference = np.random.default_rng(seed)
+    reference.standard_normal(shape, dtype=np.float32)
+    assert after == reference.standard_normal(dtype=np.float32)
+
+
+def test_only_the_coarsest_scale_takes_the_configured_channels():
+    assert [noise_channels(n, 1) for n in range(4)] == [1, 3, 3, 3]
+    assert [noise_channels(n, 3) for n in range(4)] == [3, 3, 3, 3]
+
+
+def test_noise_of_another_channel_count_is_refused():
+    with pytest.raises(ValueError, match="1 or 3 channels"):
+        draw_noise(np.random.default_rng(0), (4, 4), 2)

@@ -4,7 +4,7 @@ import pytest
 from hypothesis import example, given
 from hypothesis import strategies as st
 
-from domain.resize import build_pyramid, resize
+from domain.resize import Resampling, build_pyramid, resize, to_eight_bits
 from tests import strategies as gen
 
 TOL = 1e-5  # float32 sums of weights that add to 1
@@ -130,3 +130,91 @@ def test_the_pyramid_resizes_the_full_image_to_every_scale(plan, data):
     for level, shape in zip(pyramid, plan.shapes):
         np.testing.assert_array_equal(level, resize(image, shape))
     np.testing.assert_array_equal(pyramid[-1], image)
+
+
+# --- the official's bicubic (MATLAB imresize semantics) ------------------------------------------
+# Keys' cubic (a = -0.5) at the distances that occur below:
+# k(0.25) = 0.8671875, k(0.75) = 0.2265625, k(1.25) = -0.0703125, k(1.75) = -0.0234375.
+
+
+def test_a_cubic_enlargement_by_two_by_hand():
+    # Output pixel o (1-based) sits at o / 2 + 1 / 4: 0.75, 1.25, 1.75, 2.25 (input pixels at 1, 2).
+    # o = 1: taps before the left edge weigh nothing, so k(0.25) on 0 and k(1.25) on 1, over their sum.
+    # o = 2: k(0.25) on 0, k(0.75) on 1, and k(1.75) on the pixel past the right edge, which mirrors to 1.
+    # o = 4: k(0.25) + k(0.75) on 1 (the second mirrored), k(1.25) + k(1.75) on 0; the weights sum to 1.
+    row = np.array([[0.0, 1.0]], np.float32)
+    out = resize(row, (1, 4), kernel="cubic", scale=2.0)[0]
+    assert out[0] == pytest.approx(-0.0703125 / (0.8671875 - 0.0703125), abs=TOL)  # -3/34: the cubic's undershoot
+    assert out[1] == pytest.approx((0.2265625 - 0.0234375) / (0.8671875 + 0.2265625 - 0.0234375), abs=TOL)
+    assert out[3] == pytest.approx(0.8671875 + 0.2265625, abs=TOL)  # 1.09375: overshoot past the edge value
+
+
+def test_a_cubic_shrink_by_two_is_antialiased_by_hand():
+    # Shrinking by 1/2 stretches the kernel to 8 taps at half height: weights 0.5 * k(d / 2).
+    # Output pixel 1 sits at input 1.5 (1-based): distances 0.5, -0.5, -1.5, -2.5, -3.5 to input
+    # pixels 1..4 and the first mirrored one (pixel 4 again); taps before the left edge weigh nothing.
+    row = np.array([[0.0, 0.0, 1.0, 1.0]], np.float32)
+    out = resize(row, (1, 2), kernel="cubic", scale=0.5)[0]
+    w = {0.5: 0.43359375, 1.5: 0.11328125, 2.5: -0.03515625, 3.5: -0.01171875}
+    first = (w[1.5] + w[2.5] + w[3.5]) / (2 * w[0.5] + w[1.5] + w[2.5] + w[3.5])
+    # Output pixel 2 sits at 3.5: pixels 3 and 4 (value 1) get w(0.5) each, plus mirrored taps
+    # w(1.5) on 4 and w(2.5) on 3; pixel 2 gets w(1.5) and the mirrored w(3.5), pixel 1 w(2.5).
+    ones = 2 * w[0.5] + w[1.5] + w[2.5]
+    second = ones / (ones + w[1.5] + w[3.5] + w[2.5])
+    np.testing.assert_allclose(out, [first, second], atol=TOL)
+
+
+@given(gen.images(), gen.small_shapes())
+def test_cubic_weights_sum_to_one_so_a_flat_image_stays_flat(image, shape):
+    flat = np.full_like(image, 0.3)
+    np.testing.assert_allclose(resize(flat, shape, kernel="cubic"), 0.3, atol=1e-5)
+
+
+@given(gen.small_plans(), st.data())
+def test_going_up_a_scale_is_the_top_left_crop_of_an_enlargement_by_one_over_the_factor(plan, data):
+    if plan.num_scales < 2:
+        return
+    n = data.draw(st.integers(0, plan.num_scales - 2))
+    image = data.draw(gen.seeded_images(plan.shapes[n]))
+    resampling = Resampling(kind="bicubic", factor=plan.factor)
+    up = resampling.up(image, plan.shapes[n + 1])
+    h, w = plan.shapes[n]
+    full = (int(np.ceil(h / plan.factor - 1e-9)), int(np.ceil(w / plan.factor - 1e-9)))
+    whole = np.clip(resize(to_eight_bits(image), full, kernel="cubic", scale=1 / plan.factor), -1, 1)
+    assert full[0] >= plan.shapes[n + 1][0] and full[1] >= plan.shapes[n + 1][1]
+    np.testing.assert_allclose(up, whole[:, : plan.shapes[n + 1][0], : plan.shapes[n + 1][1]], atol=1e-6)
+
+
+@given(gen.images())
+def test_bicubic_resampling_stays_within_minus_one_and_one(image):
+    out = Resampling(kind="bicubic", factor=0.75).up(np.clip(image * 3, -3, 3), (image.shape[1] + 3, image.shape[2] + 3))
+    assert out.min() >= -1.0 and out.max() <= 1.0
+
+
+def test_eight_bits_truncate_as_the_official_and_keep_exact_levels():
+    levels = np.arange(256, dtype=np.float32) / 127.5 - 1.0
+    np.testing.assert_allclose(to_eight_bits(levels), levels, atol=1e-6)
+    between = levels[:-1] + 0.9 / 127.5  # 90% of the way to the next level: truncated down
+    np.testing.assert_allclose(to_eight_bits(between), levels[:-1], atol=1e-6)
+    assert to_eight_bits(np.float32(2.0)) == pytest.approx(1.0) and to_eight_bits(np.float32(-3.0)) == pytest.approx(-1.0)
+
+
+@given(gen.small_plans(), st.data())
+def test_the_bicubic_pyramid_keeps_the_finest_scale_and_resizes_the_full_image_by_powers_of_the_factor(plan, data):
+    image = to_eight_bits(data.draw(gen.seeded_images(plan.finest_shape)))
+    resampling = Resampling(kind="bicubic", factor=plan.factor)
+    pyramid = resampling.pyramid(image, plan.shapes)
+    assert [p.shape[-2:] for p in pyramid] == list(plan.shapes)
+    np.testing.assert_array_equal(pyramid[-1], image)
+    last = plan.num_scales - 1
+    for n, (level, shape) in enumerate(zip(pyramid[:-1], plan.shapes)):
+        expected = np.clip(resize(image, shape, kernel="cubic", scale=plan.factor ** (last - n)), -1, 1)
+        np.testing.assert_allclose(level, expected, atol=1e-6)
+
+
+@given(gen.small_plans(), st.data())
+def test_linear_resampling_is_the_plain_linear_resize(plan, data):
+    image = data.draw(gen.seeded_images(plan.finest_shape))
+    resampling = Resampling(kind="linear", factor=plan.factor)
+    for got, want in zip(resampling.pyramid(image, plan.shapes), build_pyramid(image, plan.shapes)):
+        np.testing.assert_array_equal(got, want)

@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 from domain.errors import InvalidRequest, ScaleOutOfRange, SinGANError
 from domain.noise import draw_noise, noise_shape
 from domain.pyramid import scaled_shape
-from domain.resize import resize
+from domain.resize import Resampling, resize
 from domain.sampling import (
     MAX_OUTPUT_FACTOR,
     check_start_scale,
@@ -41,21 +41,24 @@ class FakeGenerator:
 
 @st.composite
 def walks(draw):
-    """A small plan, an amplitude per scale, seeded noise, and a valid start..stop range."""
+    """A small plan, an amplitude per scale, seeded noise, a valid start..stop range and a
+    resampling rule (both kinds, the plan's factor)."""
     plan = draw(gen.small_plans())
     n = plan.num_scales
     amplitudes = draw(st.lists(st.floats(0, 2), min_size=n, max_size=n))
-    noises = random_noises(np.random.default_rng(draw(seeds)), plan.shapes)
+    grey = draw(st.sampled_from([1, 3]))
+    noises = random_noises(np.random.default_rng(draw(seeds)), plan.shapes, coarsest_channels=grey)
     start = draw(st.integers(0, n - 1))
     stop = draw(st.integers(start + 1, n))
-    return plan.shapes, amplitudes, noises, start, stop
+    resampling = Resampling(kind=draw(st.sampled_from(["bicubic", "linear"])), factor=plan.factor)
+    return plan.shapes, amplitudes, noises, start, stop, resampling
 
 
 @given(walks())
 def test_walk_calls_the_scales_in_order_with_their_shapes(case):
-    shapes, amplitudes, noises, start, stop = case
+    shapes, amplitudes, noises, start, stop, resampling = case
     fake = FakeGenerator()
-    walk(fake, shapes=shapes, amplitudes=amplitudes, noises=noises, start_scale=start, stop_scale=stop)
+    walk(fake, shapes=shapes, amplitudes=amplitudes, noises=noises, resampling=resampling, start_scale=start, stop_scale=stop)
     assert fake.scales == list(range(start, stop))
     for scale, x, prev, _ in fake.calls:
         assert x.shape == prev.shape == noise_shape(shapes[scale])
@@ -63,36 +66,36 @@ def test_walk_calls_the_scales_in_order_with_their_shapes(case):
 
 @given(walks())
 def test_walk_runs_every_scale_by_default_and_returns_the_finest_output(case):
-    shapes, amplitudes, noises, _, _ = case
+    shapes, amplitudes, noises, _, _, resampling = case
     fake = FakeGenerator()
-    out = walk(fake, shapes=shapes, amplitudes=amplitudes, noises=noises)
+    out = walk(fake, shapes=shapes, amplitudes=amplitudes, noises=noises, resampling=resampling)
     assert fake.scales == list(range(len(shapes)))
     assert out.shape == noise_shape(shapes[-1])
     np.testing.assert_array_equal(out, fake.calls[-1][3])
 
 
 @given(walks())
-def test_each_prev_is_the_previous_output_resized_and_the_first_is_zeros(case):
-    shapes, amplitudes, noises, start, stop = case
+def test_each_prev_is_the_previous_output_brought_up_and_the_first_is_zeros(case):
+    shapes, amplitudes, noises, start, stop, resampling = case
     fake = FakeGenerator()
-    walk(fake, shapes=shapes, amplitudes=amplitudes, noises=noises, start_scale=start, stop_scale=stop)
+    walk(fake, shapes=shapes, amplitudes=amplitudes, noises=noises, resampling=resampling, start_scale=start, stop_scale=stop)
     np.testing.assert_array_equal(fake.calls[0][2], np.zeros(noise_shape(shapes[start]), np.float32))
     for (_, _, _, before), (scale, _, prev, _) in zip(fake.calls, fake.calls[1:]):
-        np.testing.assert_array_equal(prev, resize(before, shapes[scale]))
+        np.testing.assert_array_equal(prev, resampling.up(before, shapes[scale]))
 
 
 @given(walks())
 def test_the_generator_input_is_prev_plus_amplified_noise(case):
-    shapes, amplitudes, noises, start, stop = case
+    shapes, amplitudes, noises, start, stop, resampling = case
     fake = FakeGenerator()
-    walk(fake, shapes=shapes, amplitudes=amplitudes, noises=noises, start_scale=start, stop_scale=stop)
+    walk(fake, shapes=shapes, amplitudes=amplitudes, noises=noises, resampling=resampling, start_scale=start, stop_scale=stop)
     for scale, x, prev, _ in fake.calls:
         np.testing.assert_allclose(x, amplitudes[scale] * noises[scale] + prev, rtol=1e-6, atol=1e-6)
 
 
 @given(walks(), st.data())
 def test_a_start_image_is_resized_to_the_start_scale_as_its_prev(case, data):
-    shapes, amplitudes, noises, start, stop = case
+    shapes, amplitudes, noises, start, stop, resampling = case
     start_image = data.draw(gen.images(data.draw(gen.small_shapes(1, 48))))
     fake = FakeGenerator()
     walk(
@@ -100,44 +103,46 @@ def test_a_start_image_is_resized_to_the_start_scale_as_its_prev(case, data):
         shapes=shapes,
         amplitudes=amplitudes,
         noises=noises,
+        resampling=resampling,
         start_scale=start,
         stop_scale=stop,
         start_image=start_image,
     )
-    np.testing.assert_array_equal(fake.calls[0][2], resize(start_image, shapes[start]))
+    expected = start_image if start_image.shape[-2:] == shapes[start] else resampling.to_shape(start_image, shapes[start])
+    np.testing.assert_array_equal(fake.calls[0][2], expected)
 
 
 @given(walks())
 def test_noise_below_the_start_scale_is_never_used(case):
-    shapes, amplitudes, noises, start, stop = case
+    shapes, amplitudes, noises, start, stop, resampling = case
     poisoned = [np.full_like(z, np.nan) if n < start else z for n, z in enumerate(noises)]
     fake = FakeGenerator()
-    out = walk(fake, shapes=shapes, amplitudes=amplitudes, noises=poisoned, start_scale=start, stop_scale=stop)
+    common = dict(shapes=shapes, amplitudes=amplitudes, resampling=resampling, start_scale=start, stop_scale=stop)
+    out = walk(fake, noises=poisoned, **common)
     assert np.all(np.isfinite(out))
-    clean = walk(
-        FakeGenerator(), shapes=shapes, amplitudes=amplitudes, noises=noises, start_scale=start, stop_scale=stop
-    )
+    clean = walk(FakeGenerator(), noises=noises, **common)
     np.testing.assert_array_equal(out, clean)
 
 
 @given(walks())
 def test_walking_in_two_legs_equals_walking_in_one(case):
-    shapes, amplitudes, noises, start, stop = case
-    common = dict(shapes=shapes, amplitudes=amplitudes, noises=noises)
+    shapes, amplitudes, noises, start, stop, resampling = case
+    common = dict(shapes=shapes, amplitudes=amplitudes, noises=noises, resampling=resampling)
     whole = walk(FakeGenerator(), start_scale=start, **common)
     first_leg = walk(FakeGenerator(), start_scale=start, stop_scale=stop, **common)
     if stop == len(shapes):
         np.testing.assert_array_equal(whole, first_leg)
     else:
-        # the second leg's first prev is the first leg's output resized: exactly what an unbroken walk uses
-        second_leg = walk(FakeGenerator(), start_scale=stop, start_image=first_leg, **common)
+        # the second leg starts from the first leg's output brought up: what an unbroken walk uses
+        up = resampling.up(first_leg, shapes[stop])
+        second_leg = walk(FakeGenerator(), start_scale=stop, start_image=up, **common)
         np.testing.assert_array_equal(whole, second_leg)
 
 
 @given(gen.small_plans(), st.data())
 def test_an_empty_or_outside_range_of_scales_is_refused(plan, data):
     n = plan.num_scales
-    noises = random_noises(np.random.default_rng(0), plan.shapes)
+    noises = random_noises(np.random.default_rng(0), plan.shapes, coarsest_channels=3)
     start, stop = data.draw(
         st.one_of(
             st.tuples(st.integers(-5, -1), st.integers(1, n)),  # negative start
@@ -147,7 +152,8 @@ def test_an_empty_or_outside_range_of_scales_is_refused(plan, data):
     )
     with pytest.raises(ScaleOutOfRange, match="cannot walk scales"):
         walk(
-            FakeGenerator(), shapes=plan.shapes, amplitudes=[1.0] * n, noises=noises, start_scale=start, stop_scale=stop
+            FakeGenerator(), shapes=plan.shapes, amplitudes=[1.0] * n, noises=noises,
+            resampling=Resampling(factor=plan.factor), start_scale=start, stop_scale=stop,
         )
 
 
@@ -172,8 +178,8 @@ def test_a_z_star_of_another_shape_is_resized_to_the_coarsest_scale(plan, seed, 
 @given(gen.small_plans(), seeds, st.data())
 def test_random_noises_are_reproducible_from_the_seed_and_zero_below_the_start(plan, seed, data):
     start = data.draw(st.integers(0, plan.num_scales - 1))
-    first = random_noises(np.random.default_rng(seed), plan.shapes, start_scale=start)
-    second = random_noises(np.random.default_rng(seed), plan.shapes, start_scale=start)
+    first = random_noises(np.random.default_rng(seed), plan.shapes, start_scale=start, coarsest_channels=3)
+    second = random_noises(np.random.default_rng(seed), plan.shapes, start_scale=start, coarsest_channels=3)
     for n, (a, b, shape) in enumerate(zip(first, second, plan.shapes)):
         assert a.shape == noise_shape(shape)
         np.testing.assert_array_equal(a, b)
@@ -183,14 +189,25 @@ def test_random_noises_are_reproducible_from_the_seed_and_zero_below_the_start(p
             assert a.std() > 0
 
 
-@given(gen.small_plans(), seeds, st.data())
-def test_only_the_scales_that_use_noise_consume_the_random_stream(plan, seed, data):
+@given(gen.small_plans(), seeds, st.data(), st.sampled_from([1, 3]))
+def test_only_the_scales_that_use_noise_consume_the_random_stream(plan, seed, data, grey):
     start = data.draw(st.integers(0, plan.num_scales - 1))
-    from_start = random_noises(np.random.default_rng(seed), plan.shapes, start_scale=start)
+    from_start = random_noises(np.random.default_rng(seed), plan.shapes, start_scale=start, coarsest_channels=grey)
     rng = np.random.default_rng(seed)
-    expected = [draw_noise(rng, shape) for shape in plan.shapes[start:]]
+    expected = [draw_noise(rng, shape, grey if n == 0 else 3) for n, shape in enumerate(plan.shapes) if n >= start]
     for got, want in zip(from_start[start:], expected):
         np.testing.assert_array_equal(got, want)
+
+
+@given(gen.small_plans(), seeds)
+def test_the_official_coarsest_noise_is_one_grey_map_on_every_channel_and_colour_above(plan, seed):
+    noises = random_noises(np.random.default_rng(seed), plan.shapes, coarsest_channels=1)
+    coarsest = noises[0]
+    np.testing.assert_array_equal(coarsest[0], coarsest[1])
+    np.testing.assert_array_equal(coarsest[0], coarsest[2])
+    assert coarsest.std() > 0
+    for noise in noises[1:]:
+        assert not np.array_equal(noise[0], noise[1])
 
 
 @given(st.integers(1, 30), st.data())

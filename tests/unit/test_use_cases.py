@@ -12,7 +12,6 @@ from app.training import _train_scales, fit_image, scale_streams
 from domain.config import SinGANConfig
 from domain.networks import inherits_weights
 from domain.noise import rmse
-from domain.resize import resize
 
 
 class FakeBackend:
@@ -34,6 +33,9 @@ class FakeBackend:
         for i in range(job.train.iterations):
             on_iteration(i, {"critic": 0.0, "generator": 1.0, "reconstruction": 0.5})
         self.trained += 1
+        # As a backend that redraws z* every iteration: the z* it ends with is not the one it got.
+        self.returned = job.z_star + 1.0 if job.scale == 0 else job.z_star
+        return self.returned
 
 
 CONFIG = SinGANConfig().with_overrides(
@@ -62,15 +64,26 @@ def test_scales_train_in_order_with_their_shapes_widths_and_inheritance():
 def test_the_coarsest_scale_gets_z_star_and_amplitude_one_and_the_rest_zeros_and_the_rmse_rule():
     model, backend = trained_model()
     first = backend.jobs[0]
-    assert first.amplitudes == (1.0,) and np.array_equal(first.z_star, model.z_star)
+    assert first.amplitudes == (1.0,) and np.array_equal(first.z_star + 1.0, model.z_star)
+    np.testing.assert_array_equal(first.z_star[0], first.z_star[1])  # grey, as the official
     assert not first.reconstruction_prev.any()
     reals = model.reals()
     for job in backend.jobs[1:]:
         assert not job.z_star.any()
         want = np.float32(0.1 * rmse(reals[job.scale], job.reconstruction_prev))
         assert job.amplitudes[job.scale] == pytest.approx(float(want))
-        expected_prev = resize(model.reconstruct(stop_scale=job.scale), job.shape)
+        expected_prev = model.resampling.up(model.reconstruct(stop_scale=job.scale), job.shape)
         np.testing.assert_allclose(job.reconstruction_prev, expected_prev, atol=1e-6)
+        assert job.resampling == model.resampling
+
+
+def test_the_model_keeps_the_z_star_the_coarsest_scale_ended_with():
+    # With reconstruction_noise "redraw" the backend's last draw is z*: every finer scale's
+    # reconstruction (and so its noise amplitude) starts from it.
+    model, backend = trained_model()
+    scale1 = backend.jobs[1]
+    prev = model.resampling.up(model.generator(0, model.z_star, np.zeros_like(model.z_star)), scale1.shape)
+    np.testing.assert_allclose(scale1.reconstruction_prev, prev, atol=1e-6)
 
 
 def test_each_scale_draws_from_its_own_stream_whatever_ran_before():
