@@ -87,3 +87,25 @@ def test_eval_prints_a_table_and_make_report_writes_the_page(cli_run):
         cwd=ROOT, capture_output=True, text=True, env={**os.environ, "MAKEFLAGS": ""}, timeout=600,
     )
     assert made.returncode == 0 and "report.html" in made.stdout, made.stderr
+
+
+def test_make_compare_scores_the_run_and_other_folders_and_puts_them_in_the_report(cli_run, tmp_path):
+    theirs = tmp_path / "theirs"
+    theirs.mkdir()
+    rng = np.random.default_rng(0)
+    for k in range(3):  # another implementation's samples, at twice the size, with an alpha channel
+        Image.fromarray(rng.integers(0, 256, (58, 64, 4), dtype=np.uint8)).save(theirs / f"{k}.png")
+    made = subprocess.run(
+        ["make", "--no-print-directory", "compare", f"RUN={cli_run}", f"REF={theirs}", "N=3"],
+        cwd=ROOT, capture_output=True, text=True, env={**os.environ, "MAKEFLAGS": ""}, timeout=600,
+    )
+    assert made.returncode == 0, made.stderr
+    assert "theirs" in made.stdout and "x first" in made.stdout
+    assert "58x64 px were resized to 29x32" in made.stdout
+    stored = json.loads((cli_run / "compare.json").read_text())
+    assert [r["count"] for r in stored["rows"]] == [3, 3]
+    assert "<h2>Comparison</h2>" in (cli_run / "report.html").read_text()
+
+
+def test_compare_with_a_missing_folder_is_one_line(cli_run, tmp_path):
+    assert_one_line_error(run_cli("compare", cli_run, tmp_path / "nowhere"), "no such folder")

@@ -115,3 +115,17 @@ def test_reconstructions_in_one_pass_equal_each_scale_reconstructed_alone():
     model, _ = trained_model()
     alone = [model.reconstruct(stop_scale=k + 1) for k in range(model.num_scales)]
     assert all(np.array_equal(a, b) for a, b in zip(model.reconstructions(), alone, strict=True))
+
+
+def test_the_image_is_fitted_as_the_official_does_a_resize_by_max_size_over_the_long_side():
+    from domain.imaging import to_signed, to_uint8
+    from domain.resize import Resampling
+
+    image = np.random.default_rng(3).integers(0, 255, (60, 90, 3), dtype=np.uint8)
+    plan, fitted = fit_image(image, CONFIG)
+    assert plan.finest_shape == (27, 40)
+    resampling = Resampling(kind="bicubic", factor=plan.factor)
+    want = to_uint8(resampling.to_shape(to_signed(image), (27, 40), scale=40 / 90))
+    np.testing.assert_array_equal(fitted, want)
+    small = image[:20, :30]
+    np.testing.assert_array_equal(fit_image(small, CONFIG)[1], small)  # never enlarged
