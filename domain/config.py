@@ -174,10 +174,10 @@ LEGACY_VALUES: dict[str, Any] = {
 
 # Presets are data: overrides on top of the official recipe.
 PRESETS: dict[str, dict[str, Any]] = {
-    # The official recipe, exactly.
+    # The official recipe and the official code's details, exactly.
     "paper": {},
-    # About 8 minutes on a 2-core CPU: a 96 px image, 32-channel nets at every scale, 200
-    # iterations a scale (the official 3 critic + 3 generator steps each).
+    # About 5 minutes on a 2-core CPU: a 96 px image, 32-channel nets at every scale, 200
+    # iterations a scale (the official 3 critic + 3 generator steps each, every official detail).
     "quick": {
         "pyramid.max_size": 96,
         "network.max_channels": 32,
