@@ -10,15 +10,21 @@ RUN ?=
 REF ?=
 N ?= 8
 ARGS ?=
+DIR ?=
+# train-folder: workers on this machine (one core each, under msrun) and msrun's port.
+WORKERS ?= $(shell n=$$(nproc 2>/dev/null || echo 1); [ $$n -gt 4 ] && n=4; echo $$n)
+PORT ?= 8118
+COLLECTION = $(or $(OUT),runs/collections/$(notdir $(abspath $(DIR))))
 HYPOTHESIS_PROFILE ?= $(if $(CI),ci,dev)
 
 .DEFAULT_GOAL := help
-.PHONY: help venv train generate animate harmonize edit paint sr eval compare report test test-unit bench clean
+.PHONY: help venv train train-folder generate animate harmonize edit paint sr eval compare report test test-unit bench clean
 
 help: ## list the targets
 	@echo "usage: make TARGET [VAR=value]"
-	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  %-10s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  %-13s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 	@echo "variables: IMG=image MASK=mask RUN=run-folder REF='folders' N=count ARGS='extra CLI flags' HYPOTHESIS_PROFILE=dev|ci|thorough"
+	@echo "           DIR=folder WORKERS=n (default: cores, at most 4) OUT=collection-folder PORT=msrun-port"
 
 # The environment is rebuilt only when pyproject.toml changes.
 $(STAMP): pyproject.toml
@@ -30,6 +36,19 @@ venv: $(STAMP) ## create .venv and install the project (MindSpore CPU included)
 
 train: $(STAMP) ## train (quick preset) on IMG, default the embedded image; ARGS='--preset paper' etc.
 	$(PY) -m app train $(IMG) $(ARGS)
+
+# More than one worker: msrun starts them, one core each; the dry run first turns a bad folder or
+# a clashing collection into one line, before msrun starts anything.
+train-folder: $(STAMP) ## one model per image of DIR: make train-folder DIR=photos [WORKERS=2] [ARGS='--preset paper']
+	@test -n "$(DIR)" || { echo "make train-folder needs DIR=folder of images" >&2; exit 2; }
+	@$(PY) -m app train-folder $(DIR) --out $(COLLECTION) $(ARGS) --dry-run > /dev/null
+ifeq ($(WORKERS),1)
+	$(PY) -m app train-folder $(DIR) --out $(COLLECTION) $(ARGS)
+else
+	PATH="$(abspath $(VENV))/bin:$$PATH" $(VENV)/bin/msrun --worker_num=$(WORKERS) --local_worker_num=$(WORKERS) \
+		--join=True --bind_core=True --master_port=$(PORT) --log_dir=$(COLLECTION)/logs \
+		$(abspath $(VENV))/bin/singan train-folder $(DIR) --out $(COLLECTION) $(ARGS)
+endif
 
 generate: $(STAMP) ## write N random samples from RUN: make generate RUN=runs/00001-x N=8
 	@test -n "$(RUN)" || { echo "make generate needs RUN=path/to/run" >&2; exit 2; }

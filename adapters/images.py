@@ -7,6 +7,7 @@ from typing import Sequence
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
+from domain.collection import natural_key
 from domain.errors import BadImage
 
 
@@ -49,7 +50,7 @@ class PillowImages:
         if not os.path.isdir(folder):
             raise BadImage(f"{folder}: no such folder")
         names = [n for n in os.listdir(folder) if n.lower().endswith(IMAGE_SUFFIXES) and not n.startswith(".")]
-        names.sort(key=lambda n: [int(t) if t.isdigit() else t for t in _tokens(n)])
+        names.sort(key=natural_key)
         return [os.path.join(folder, n) for n in names]
 
     def load(self, path: str) -> np.ndarray:
@@ -72,12 +73,6 @@ class PillowImages:
             tmp, format="GIF", save_all=True, append_images=images[1:], duration=round(1000 / fps), loop=0
         )
         os.replace(tmp, path)
-
-
-def _tokens(name: str) -> list[str]:
-    import re
-
-    return re.findall(r"\d+|\D+", name)
 
 
 def _format(path: str) -> str:

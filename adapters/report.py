@@ -85,6 +85,69 @@ def _comparison(result: dict) -> list[str]:
     return parts
 
 
+_STYLE = (
+    "<style>body{font-family:system-ui,sans-serif;margin:24px;max-width:1100px;color:#222}"
+    "img{image-rendering:pixelated;border:1px solid #ccc;margin:2px;height:128px}"
+    "img.plot{height:auto;width:640px;border:none;image-rendering:auto}"
+    "table{border-collapse:collapse;margin:8px 0}td,th{border:1px solid #ddd;padding:4px 8px;text-align:right}"
+    "th{background:#f4f4f4}.scale{margin:18px 0;padding-top:8px;border-top:1px solid #eee}"
+    "code{background:#f4f4f4;padding:1px 4px}figure{display:inline-block;margin:2px 4px;text-align:center}"
+    "figcaption{font-size:12px;color:#555}td.left{text-align:left}</style>"
+)
+COLLECTION_SAMPLES = 3  # samples shown per image in the collection index
+
+
+def _write_html(path: Path, parts: list[str]) -> Path:
+    tmp = path.with_name(path.name + ".partial")
+    tmp.write_text("\n".join(parts))
+    tmp.replace(path)
+    return path
+
+
+def write_collection_index(folder: Path, files: list[str], states: dict, counts: dict) -> Path:
+    """``index.html`` of a collection: per image its training image, a few samples, its metrics and
+    a link to its run's own report; relative links only, so the folder can be moved or served."""
+    summary = ", ".join(f"{v} {k}" for k, v in counts.items() if v)
+    parts = [
+        "<!doctype html><html><head><meta charset='utf-8'>",
+        f"<title>SinGAN collection {html.escape(folder.name)}</title>",
+        _STYLE,
+        "</head><body>",
+        f"<h1>SinGAN collection <code>{html.escape(folder.name)}</code></h1>",
+        f"<p>{len(files)} files: {html.escape(summary)}.</p>",
+        "<table><tr><th>image</th><th>status</th><th>training image</th><th>samples</th><th>SWD</th>"
+        "<th>diversity</th><th>minutes</th><th>run</th></tr>",
+    ]
+    for name in files:
+        state = states.get(name, {})
+        status = state.get("status", "pending")
+        run = state.get("run")
+        images, samples, link = "", "", ""
+        if run:
+            run_dir = folder / run
+            if (run_dir / "image.png").exists():
+                images = _img(f"{run}/image.png", f"{name}: training image")
+            samples = "".join(
+                _img(f"{run}/samples/{p.name}", f"{name}: {p.stem}")
+                for p in sorted((run_dir / "samples").glob("*.png"))[:COLLECTION_SAMPLES]
+            )
+            if (run_dir / "report.html").exists():
+                link = f'<a href="{html.escape(run)}/report.html">report</a>'
+            else:
+                link = html.escape(run)
+        metrics = state.get("metrics") or {}
+        swd = f"{metrics['swd']:.4f}" if "swd" in metrics else "&ndash;"
+        div = f"{metrics['diversity']:.3f}" if "diversity" in metrics else "&ndash;"
+        minutes = f"{state['seconds'] / 60:.1f}" if isinstance(state.get("seconds"), (int, float)) else "&ndash;"
+        reason = f"<br><small>{html.escape(state['reason'])}</small>" if state.get("reason") else ""
+        parts.append(
+            f"<tr><td class='left'>{html.escape(name)}</td><td class='left'>{html.escape(status)}{reason}</td>"
+            f"<td>{images}</td><td>{samples}</td><td>{swd}</td><td>{div}</td><td>{minutes}</td><td>{link}</td></tr>"
+        )
+    parts += ["</table>", "</body></html>"]
+    return _write_html(folder / "index.html", parts)
+
+
 def write_report(run: RunFolder) -> Path:
     manifest = run.read_manifest()
     folder = run.path / "report"
@@ -102,13 +165,8 @@ def write_report(run: RunFolder) -> Path:
     parts = [
         "<!doctype html><html><head><meta charset='utf-8'>",
         f"<title>SinGAN run {html.escape(run.path.name)}</title>",
-        "<style>body{font-family:system-ui,sans-serif;margin:24px;max-width:1100px;color:#222}"
-        "img{image-rendering:pixelated;border:1px solid #ccc;margin:2px;height:128px}"
-        "img.plot{height:auto;width:640px;border:none;image-rendering:auto}"
-        "table{border-collapse:collapse;margin:8px 0}td,th{border:1px solid #ddd;padding:4px 8px;text-align:right}"
-        "th{background:#f4f4f4}.scale{margin:18px 0;padding-top:8px;border-top:1px solid #eee}"
-        "code{background:#f4f4f4;padding:1px 4px}figure{display:inline-block;margin:2px 4px;text-align:center}"
-        "figcaption{font-size:12px;color:#555}</style></head><body>",
+        _STYLE,
+        "</head><body>",
         f"<h1>SinGAN run <code>{html.escape(run.path.name)}</code></h1>",
         f"<p>Status: <b>{html.escape(str(manifest.get('status')))}</b>, {completed} of {len(shapes)} scales; "
         f"source {html.escape(str(manifest.get('source')))}; seed {manifest.get('seed')}; "
@@ -163,8 +221,4 @@ def write_report(run: RunFolder) -> Path:
             parts.append(_img(plots[n], f"scale {n} losses", cls="plot"))
         parts.append("</div>")
     parts.append("</body></html>")
-    path = run.path / "report.html"
-    tmp = run.path / "report.html.partial"
-    tmp.write_text("\n".join(parts))
-    tmp.replace(path)
-    return path
+    return _write_html(run.path / "report.html", parts)

@@ -58,6 +58,17 @@ class RunFolder:
                 number += 1
 
     @classmethod
+    def create_at(cls, path: str | os.PathLike) -> "RunFolder":
+        """A new run folder at exactly ``path``; an existing one is never reused."""
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            path.mkdir()
+        except FileExistsError:
+            raise NotAModel(f"{path} already exists; a new run needs a new folder") from None
+        return cls(path)
+
+    @classmethod
     def open(cls, path: str | os.PathLike) -> "RunFolder":
         """An existing run; anything that is not one raises ``NotAModel`` saying what is wrong."""
         folder = cls(path)

@@ -7,6 +7,7 @@
     gif = app.animate(model, frames=32, fps=10)                # written into the run folder
     seamless = app.harmonize(model, "composite.png", "mask.png", start_scale=4)
     big = app.super_resolve("small.png", factor=4)            # trains, then enlarges
+    states = app.train_folder("photos", "quick")              # one run per image, resumable
 
 Importing ``app`` starts no framework: MindSpore loads on the first call that needs it.
 """
@@ -20,6 +21,7 @@ from domain.errors import SinGANError
 
 _LAZY = {
     "train": "app.training",
+    "train_folder": "app.collection",
     "resume": "app.training",
     "load": "app.training",
     "generate": "app.generation",
@@ -57,6 +59,7 @@ __all__ = [
     "preset",
     "resume",
     "train",
+    "train_folder",
 ]
 
 

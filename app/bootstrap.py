@@ -15,6 +15,25 @@ def backend(network: NetworkConfig, *, device: str = "CPU") -> PyramidBackend:
     return MindSporePyramid(network, device=device)
 
 
+def launched_by_msrun() -> bool:
+    from adapters.mindspore.device import launched_by_msrun as launched
+
+    return launched()
+
+
+def launcher_shard(device: str = "CPU"):
+    """This worker's ``Shard`` when msrun started the process, ``None`` for msrun's scheduler
+    process, and ``False`` when no launcher is involved."""
+    from adapters.mindspore import device as devices
+
+    if not devices.launched_by_msrun():
+        return False
+    from domain.collection import Shard
+
+    joined = devices.join_msrun(device)
+    return None if joined is None else Shard(index=joined[0], count=joined[1])
+
+
 def images() -> ImageStore:
     from adapters.images import PillowImages
 

@@ -69,11 +69,8 @@ def cmd_train(args: argparse.Namespace) -> int:
 
     if args.resume:
         clashing = [flag for flag, value in (
-            ("an image", args.image), ("--dry-run", args.dry_run), ("--max-size", args.max_size),
-            ("--min-size", args.min_size), ("--iterations", args.iterations), ("--seed", args.seed),
-            ("--loss", args.loss), ("--set", args.set), ("--preset", args.preset != "quick"),
-            ("--out", args.out != "runs"),
-        ) if value]
+            ("an image", args.image), ("--dry-run", args.dry_run), ("--out", args.out != "runs"),
+        ) if value] + _config_flags_given(args)
         if clashing:
             raise SinGANError(f"--resume continues a run with its own settings; drop {', '.join(clashing)}")
         model = training.resume(args.resume, progress=not args.quiet, device=args.device)
@@ -89,6 +86,79 @@ def cmd_train(args: argparse.Namespace) -> int:
     print(f"model: {model.run_dir}")
     print(f"samples: {Path(model.run_dir) / 'samples'}")
     return 0
+
+
+def _folder_shard(args: argparse.Namespace):
+    """This process's Shard, from msrun or from the flags; None for msrun's own scheduler process."""
+    from app.bootstrap import launcher_shard
+    from domain.collection import Shard
+
+    by_hand = args.shard_index is not None or args.num_shards is not None
+    if by_hand and (args.shard_index is None or args.num_shards is None):
+        raise SinGANError("--shard-index and --num-shards go together")
+    if by_hand:
+        shard = Shard(index=args.shard_index, count=args.num_shards)
+    launched = launcher_shard(args.device)
+    if launched is False:
+        return shard if by_hand else Shard()
+    if by_hand:
+        raise SinGANError("under msrun the launcher gives each worker its share; drop --shard-index/--num-shards")
+    return launched
+
+
+def _print_folder_plan(args: argparse.Namespace, config: SinGANConfig | None, names: list[str]) -> int:
+    """--dry-run: which worker takes which file, and whether the collection folder would be
+    accepted; writes nothing."""
+    from adapters.collection import CollectionFolder, NotACollection
+    from app.collection import default_out
+    from domain.collection import Shard
+
+    if args.shard_index is not None and args.num_shards is None:
+        raise SinGANError("--shard-index needs --num-shards")
+    folder = CollectionFolder(args.out or default_out(args.dir))
+    stored = folder.check(config.to_dict()) if config is not None else folder.stored()
+    if args.resume and stored is None:
+        raise NotACollection(f"{folder.path} is not a collection to resume (it has no collection.json)")
+    count = args.num_shards or 1
+    print(f"{len(names)} files in {args.dir} -> {folder.path} ({'continues' if stored else 'new'}), {count} workers")
+    for position, name in enumerate(names):
+        owner = Shard(index=position % count, count=count)
+        if args.shard_index is None or args.shard_index == owner.index:
+            print(f"  {owner.name}  {name}")
+    return 0
+
+
+def cmd_train_folder(args: argparse.Namespace) -> int:
+    from app.collection import check_folder, default_out, train_folder
+    from domain.collection import FAILED, counts
+
+    if args.resume:
+        clashing = _config_flags_given(args)
+        if clashing:
+            raise SinGANError(f"--resume continues a collection with its own config; drop {', '.join(clashing)}")
+        config = None
+    else:
+        config = build_config(args)
+    names = check_folder(args.dir)  # every process (msrun's scheduler too) fails at once on a bad folder
+    if args.dry_run:
+        return _print_folder_plan(args, config, names)
+    shard = _folder_shard(args)
+    if shard is None:
+        return 0  # msrun's scheduler: it has served the workers and does no training itself
+    out = args.out or default_out(args.dir)
+    states = train_folder(args.dir, config, out=out, shard=shard, resume=args.resume,
+                          progress=not args.quiet, device=args.device)
+    tally = counts(states, len(names))
+    print(f"collection: {out} ({', '.join(f'{v} {k}' for k, v in tally.items() if v)}); "
+          f"report: {Path(out) / 'index.html'}")
+    mine = [states.get(n, {}) for n in shard.take(names)]
+    failed = [s for s in mine if s.get("status") == FAILED]
+    if failed:
+        print(f"{len(failed)} of this worker's images failed (reasons in {Path(out) / 'manifest.json'})", file=sys.stderr)
+    from app.bootstrap import launched_by_msrun
+
+    # Under msrun a worker that exits non-zero makes msrun stop every other worker mid-image.
+    return 1 if failed and not launched_by_msrun() else 0
 
 
 def cmd_generate(args: argparse.Namespace) -> int:
@@ -238,22 +308,36 @@ def make_parser() -> argparse.ArgumentParser:
         description="Train a SinGAN on one image into a new numbered run folder under --out.",
     )
     train.add_argument("image", nargs="?", help="training image (default: the embedded Hubble deep field)")
-    train.add_argument("--preset", choices=sorted(PRESETS), default="quick", help="recipe (default: quick)")
-    train.add_argument("--max-size", type=int, help="finest long side in px (preset: quick 96, paper 250)")
-    train.add_argument("--min-size", type=int, help="coarsest short side in px (default 25)")
-    train.add_argument("--iterations", type=int, help="iterations per scale (preset: quick 200, paper 2000)")
-    train.add_argument("--seed", type=int, help="random seed (default 0)")
-    train.add_argument("--loss", choices=["wgan-gp", "zero-gp", "lsgan"], help="adversarial loss (default wgan-gp)")
-    train.add_argument(
-        "--set", action="append", type=_parse_override, metavar="SECTION.FIELD=VALUE",
-        help="any config field, e.g. --set network.max_channels=64 (repeatable)",
-    )
+    _config_flags(train)
     train.add_argument("--out", default="runs", help="folder for run folders (default: runs)")
     train.add_argument("--resume", metavar="RUN", help="continue an interrupted run from its last completed scale")
     train.add_argument("--dry-run", action="store_true", help="print the pyramid plan and exit")
     _device(train)
     train.add_argument("--quiet", action="store_true", help="no progress bars")
     train.set_defaults(func=cmd_train)
+
+    folder = commands.add_parser(
+        "train-folder",
+        help="train one model per image of a folder, optionally sharded over workers",
+        description="Train every image of DIR (sorted; files that are not images, or too small, are "
+        "skipped with their reason) into its own run folder under one collection folder, with a merged "
+        "manifest.json and an index.html. Rerunning the same command continues: finished images are "
+        "skipped, interrupted ones resume from their last completed scale. Under msrun every worker "
+        "takes its share (the files whose position modulo the number of workers is its rank) from the "
+        "launcher; elsewhere give --shard-index and --num-shards (Slurm arrays, other schedulers).",
+    )
+    folder.add_argument("dir", help="folder of images")
+    _config_flags(folder)
+    folder.add_argument("--out", help="collection folder (default: runs/collections/<DIR's name>)")
+    folder.add_argument("--resume", action="store_true",
+                        help="continue the collection with the config it was made with (no config flags)")
+    folder.add_argument("--shard-index", type=int, help="this worker's share, 0..num-shards-1 (not under msrun)")
+    folder.add_argument("--num-shards", type=int, help="how many workers share the folder (not under msrun)")
+    _device(folder)
+    folder.add_argument("--dry-run", action="store_true",
+                        help="print which worker takes which file, check the collection folder, and exit")
+    folder.add_argument("--quiet", action="store_true", help="no line per finished image")
+    folder.set_defaults(func=cmd_train_folder)
 
     gen = commands.add_parser(
         "generate",
@@ -371,6 +455,27 @@ def make_parser() -> argparse.ArgumentParser:
     rep.add_argument("run", help="a run folder (finished or not)")
     rep.set_defaults(func=cmd_report)
     return parser
+
+
+def _config_flags_given(args: argparse.Namespace) -> list[str]:
+    """The config flags of ``_config_flags`` the user gave (they clash with a resume)."""
+    return [flag for flag, value in (
+        ("--max-size", args.max_size), ("--min-size", args.min_size), ("--iterations", args.iterations),
+        ("--seed", args.seed), ("--loss", args.loss), ("--set", args.set), ("--preset", args.preset != "quick"),
+    ) if value]
+
+
+def _config_flags(sub: argparse.ArgumentParser) -> None:
+    sub.add_argument("--preset", choices=sorted(PRESETS), default="quick", help="recipe (default: quick)")
+    sub.add_argument("--max-size", type=int, help="finest long side in px (preset: quick 96, paper 250)")
+    sub.add_argument("--min-size", type=int, help="coarsest short side in px (default 25)")
+    sub.add_argument("--iterations", type=int, help="iterations per scale (preset: quick 200, paper 2000)")
+    sub.add_argument("--seed", type=int, help="random seed (default 0)")
+    sub.add_argument("--loss", choices=["wgan-gp", "zero-gp", "lsgan"], help="adversarial loss (default wgan-gp)")
+    sub.add_argument(
+        "--set", action="append", type=_parse_override, metavar="SECTION.FIELD=VALUE",
+        help="any config field, e.g. --set network.max_channels=64 (repeatable)",
+    )
 
 
 def _device(sub: argparse.ArgumentParser) -> None:

@@ -177,6 +177,7 @@ def train(
     *,
     out: str | os.PathLike | None = None,
     name: str | None = None,
+    run_dir: str | os.PathLike | None = None,
     progress: bool | ProgressSink = False,
     device: str = "CPU",
 ) -> Model:
@@ -185,9 +186,12 @@ def train(
     ``image``: a path, or an (H, W, 3) uint8 / float-in-[0, 1] array. ``config``: a ``SinGANConfig``
     or a preset name ("quick", the default, or "paper"). ``out``: a folder under which a new numbered
     run folder is created (checkpoints, images, losses, samples); ``None`` keeps everything in memory.
+    ``run_dir``: instead of ``out``, exactly this folder, which must not exist yet.
     ``progress``: ``True`` for a bar per scale on stderr, or any ``ProgressSink``.
     """
     config = _resolve_config(config)
+    if out is not None and run_dir is not None:
+        raise InvalidRequest("give out (a parent of numbered run folders) or run_dir (one folder), not both")
     store = bootstrap.images()
     if isinstance(image, (str, os.PathLike)):
         source = str(image)
@@ -207,10 +211,10 @@ def train(
         config=config, plan=plan, amplitudes=(), z_star=np.zeros(0, np.float32), image=fitted, backend=backend
     )
     run = None
-    if out is not None:
+    if out is not None or run_dir is not None:
         from adapters.runs import RunFolder
 
-        run = RunFolder.create(out, name)
+        run = RunFolder.create(out, name) if run_dir is None else RunFolder.create_at(run_dir)
         store.save(str(run.image_path), fitted)
         run.write_manifest(
             {

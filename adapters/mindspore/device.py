@@ -36,8 +36,13 @@ def configure(device: str = "CPU") -> str:
     import mindspore as ms
 
     ms.set_context(mode=ms.GRAPH_MODE)
+    # Launchers (msrun, mpirun wrappers) give each worker its device in DEVICE_ID; CPU has one.
+    device_id = os.environ.get("DEVICE_ID")
     try:
-        ms.set_device(device)
+        if device != "CPU" and device_id is not None:
+            ms.set_device(device, int(device_id))
+        else:
+            ms.set_device(device)
     except (RuntimeError, ValueError) as exc:
         from domain.errors import ConfigError
 
@@ -45,3 +50,20 @@ def configure(device: str = "CPU") -> str:
         raise ConfigError(f"MindSpore cannot run on {device} here ({first_line}); only CPU is tested") from None
     _configured = device
     return device
+
+
+def launched_by_msrun() -> bool:
+    """msrun starts every process (workers and its scheduler) with MS_ROLE set."""
+    return "MS_ROLE" in os.environ
+
+
+def join_msrun(device: str = "CPU") -> tuple[int, int] | None:
+    """Join the msrun cluster. A worker gets (rank, number of workers); msrun's scheduler process
+    gets None once the workers are gone, and must do no work of its own."""
+    configure(device)
+    from mindspore.communication import get_group_size, get_rank, init
+
+    init()
+    if os.environ.get("MS_ROLE") == "MS_SCHED":
+        return None
+    return get_rank(), get_group_size()

@@ -1,0 +1,231 @@
+"""Use case: train a model on every image of a folder (``train_folder``), one run folder each,
+the images split between workers (``Shard``), so the same command runs one process on a laptop or
+many under msrun or a scheduler. Rerunning it continues: finished images are skipped and
+interrupted ones resume from their last completed scale."""
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+from typing import Any, Callable, Sequence
+
+from app import bootstrap
+from app.training import now
+from domain.collection import (
+    COMPLETE,
+    FAILED,
+    SKIPPED,
+    TRAINING,
+    Shard,
+    counts,
+    eta_seconds,
+    format_duration,
+    natural_key,
+)
+from domain.config import SinGANConfig
+from domain.errors import BadImage, InvalidRequest, PlanningError, SinGANError
+
+Say = Callable[[str], None]
+
+
+def default_out(folder: str | os.PathLike) -> Path:
+    """Where a folder's collection goes unless told: ``runs/collections/<folder name>``, the same
+    on every rerun, so rerunning the same command continues it."""
+    return Path("runs") / "collections" / (Path(os.path.abspath(folder)).name or "images")
+
+
+def folder_files(folder: str | os.PathLike) -> list[str]:
+    """Every visible regular file directly in ``folder``, by name, numbers as numbers. All of them,
+    images or not: a worker's share is by position in this list."""
+    path = Path(folder)
+    if not path.is_dir():
+        raise BadImage(f"{folder}: no such folder")
+    names = [p.name for p in path.iterdir() if p.is_file() and not p.name.startswith(".")]
+    if not names:
+        raise InvalidRequest(f"{folder} is empty: nothing to train")
+    return sorted(names, key=natural_key)
+
+
+def check_folder(folder: str | os.PathLike) -> list[str]:
+    """The folder's files, once it is known to hold at least one image file (by its name): a
+    folder with none fails here, in one line, before anything is written."""
+    from adapters.images import IMAGE_SUFFIXES
+
+    names = folder_files(folder)
+    if not any(name.lower().endswith(IMAGE_SUFFIXES) for name in names):
+        shown = ", ".join(names[:3]) + ("..." if len(names) > 3 else "")
+        raise InvalidRequest(
+            f"{folder} holds no images ({len(names)} files: {shown}); images end in {', '.join(IMAGE_SUFFIXES)}"
+        )
+    return names
+
+
+def _header(folder: str | os.PathLike, config: SinGANConfig, device: str) -> dict[str, Any]:
+    return {"source": os.path.abspath(folder), "created": now(), "device": device, "config": config.to_dict()}
+
+
+def _metrics(run_dir: Path) -> dict[str, Any]:
+    import json
+
+    path = run_dir / "metrics.json"
+    if not path.exists():
+        return {}
+    data = json.loads(path.read_text())
+    return {"swd": data["swd"], "diversity": data["diversity"], "n": data["n"]}
+
+
+def _run_status(run_dir: Path) -> tuple[str | None, int]:
+    """(status, completed scales) of an image's run folder; (None, 0) if it has no manifest."""
+    import json
+
+    path = run_dir / "manifest.json"
+    if not path.exists():
+        return None, 0
+    try:
+        data = json.loads(path.read_text())
+    except ValueError:
+        return "corrupt", 0
+    return data.get("status"), int(data.get("completed_scales", 0))
+
+
+def train_folder(
+    folder: str | os.PathLike,
+    config: SinGANConfig | str | None = None,
+    *,
+    out: str | os.PathLike | None = None,
+    shard: Shard | None = None,
+    resume: bool = False,
+    progress: bool | Say = False,
+    device: str = "CPU",
+) -> dict[str, dict[str, Any]]:
+    """Train one model per image of ``folder`` into one collection folder under ``out`` (default
+    ``runs/collections/<folder name>``) and return every image's state (``status``: complete,
+    failed, skipped, training; ``run``, ``seconds``, ``metrics``, ``reason``).
+
+    ``shard``: this worker's share (``Shard(index=i, count=n)``: every n-th file from the i-th);
+    the default, one shard, trains them all. ``resume``: continue an existing collection with the
+    config it was made with (``config`` must then be None); without it, a collection made with
+    another config is refused. ``progress``: ``True`` prints one line per finished image to
+    stderr, or a function to call with each line.
+
+    A file that is not an image, or an image too small for the pyramid, is skipped with its
+    reason; an image whose training fails is recorded as failed; neither stops the others.
+    """
+    from adapters.collection import CollectionFolder, NotACollection
+    from app import training
+
+    shard = shard or Shard()
+    names = check_folder(folder)
+    collection = CollectionFolder(out if out is not None else default_out(folder))
+    if resume:
+        if config is not None:
+            raise InvalidRequest("resume continues a collection with its own config; give no config")
+        stored = collection.stored()
+        if stored is None:
+            raise NotACollection(f"{collection.path} is not a collection to resume (it has no collection.json)")
+        config = SinGANConfig.from_stored(stored["config"])
+    else:
+        config = training._resolve_config(config)
+        collection.create_or_check(_header(folder, config, device))
+    say = _say(progress)
+    store = bootstrap.images()
+    mine = shard.take(names)
+    say(f"{shard.name}: {len(mine)} of {len(names)} files in {folder} -> {collection.path}")
+    try:
+        _train_share(collection, folder, names, mine, config, shard, store, device, say)
+    except KeyboardInterrupt:
+        raise training.TrainingInterrupted(
+            f"interrupted; rerun the same command to continue {collection.path} (finished images are kept)"
+        ) from None
+    return collection.states()
+
+
+def _train_share(collection, folder, names, mine, config, shard, store, device, say) -> None:
+    from app import training
+
+    durations: list[float] = []
+    for done, name in enumerate(mine, start=1):
+        began = time.perf_counter()
+        state = _train_one(collection, Path(folder) / name, name, config, shard, store, device, training)
+        seconds = time.perf_counter() - began
+        if state["status"] in (COMPLETE, FAILED) and not state.get("already"):
+            durations.append(seconds)
+        _publish(collection, names)
+        say(_line(name, state, seconds, done, len(mine), eta_seconds(durations, len(mine) - done), collection, names))
+
+
+def _train_one(collection, path: Path, name: str, config, shard: Shard, store, device: str, training) -> dict:
+    """Train, resume or skip one image; records its state in the worker's file and returns it."""
+    run_dir = collection.run_path(name)
+    relative = str(run_dir.relative_to(collection.path))
+
+    def record(status: str, **fields) -> dict:
+        entry = {"image": name, "status": status, "run": relative, "worker": shard.name, "time": now(), **fields}
+        collection.record(shard.name, entry)
+        return entry
+
+    status, completed = _run_status(run_dir)
+    if status == COMPLETE:
+        return {**record(COMPLETE, metrics=_metrics(run_dir)), "already": True}
+    if status is None and run_dir.exists() and not collection.clear_unstarted_run(name):
+        return record(FAILED, reason=f"{relative} exists but is not a run folder; move it away and rerun")
+    began = time.perf_counter()
+    try:
+        if status is None:
+            pixels = store.load(str(path))
+            training.fit_image(pixels, config)  # an image the pyramid cannot hold is skipped here
+            record(TRAINING, pid=os.getpid())
+            training.train(str(path), config, run_dir=run_dir, device=device)
+            extra = {}
+        else:
+            record(TRAINING, pid=os.getpid(), resumed_from_scale=completed)
+            training.resume(run_dir, device=device)
+            extra = {"resumed_from_scale": completed}
+    except (BadImage, PlanningError) as exc:
+        return record(SKIPPED, reason=str(exc))
+    except SinGANError as exc:
+        return record(FAILED, reason=str(exc))
+    except Exception as exc:  # one image's crash must not stop the others; the reason is kept
+        return record(FAILED, reason=f"{type(exc).__name__}: {exc}")
+    return record(COMPLETE, seconds=round(time.perf_counter() - began, 3), metrics=_metrics(run_dir), **extra)
+
+
+def _publish(collection, names: Sequence[str]) -> None:
+    """Rewrite the merged manifest and index.html from every worker's records, under the lock."""
+    from adapters.report import write_collection_index
+
+    with collection.locked():
+        states = collection.states()
+        tally = counts(states, len(names))
+        collection.write_manifest({"updated": now(), "files": list(names), "counts": tally, "images": states})
+        write_collection_index(collection.path, list(names), states, tally)
+
+
+def _line(name, state, seconds, done, mine, eta, collection, names) -> str:
+    tally = counts(collection.states(), len(names))
+    finished = tally[COMPLETE] + tally[FAILED] + tally[SKIPPED]
+    metrics = state.get("metrics") or {}
+    detail = f"SWD {metrics['swd']:.4f}" if "swd" in metrics else state.get("reason", "")
+    if state.get("already"):
+        what = "already complete"
+    elif state.get("resumed_from_scale") is not None:
+        what = f"complete (resumed at scale {state['resumed_from_scale']})"
+    else:
+        what = state["status"]
+    return (
+        f"{name}: {what}, {format_duration(seconds)}{', ' + detail if detail else ''} | "
+        f"this worker {done}/{mine}, ETA {format_duration(eta)} | collection {finished}/{len(names)} done"
+    )
+
+
+def _say(progress: bool | Say) -> Say:
+    if callable(progress):
+        return progress
+    if progress:
+        import sys
+
+        return lambda text: print(text, file=sys.stderr, flush=True)
+    return lambda text: None
+
+
+__all__ = ["default_out", "train_folder"]
