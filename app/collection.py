@@ -151,7 +151,8 @@ def _train_share(collection, folder, names, mine, config, shard, store, device, 
         if state["status"] in (COMPLETE, FAILED) and not state.get("already"):
             durations.append(seconds)
         _publish(collection, names)
-        say(_line(name, state, seconds, done, len(mine), eta_seconds(durations, len(mine) - done), collection, names))
+        say(_line(name, state, seconds, done, len(mine), eta_seconds(durations, len(mine) - done), collection, names,
+                  shard.count))
 
 
 def _train_one(collection, path: Path, name: str, config, shard: Shard, store, device: str, training) -> dict:
@@ -201,9 +202,13 @@ def _publish(collection, names: Sequence[str]) -> None:
         write_collection_index(collection.path, list(names), states, tally)
 
 
-def _line(name, state, seconds, done, mine, eta, collection, names) -> str:
-    tally = counts(collection.states(), len(names))
+def _line(name, state, seconds, done, mine, eta, collection, names, workers: int) -> str:
+    states = collection.states()
+    tally = counts(states, len(names))
     finished = tally[COMPLETE] + tally[FAILED] + tally[SKIPPED]
+    # The whole collection's ETA: the median image so far, for what is left, shared by the workers.
+    trained = [s["seconds"] for s in states.values() if isinstance(s.get("seconds"), (int, float))]
+    left = eta_seconds(trained, -(-(len(names) - finished) // workers))
     metrics = state.get("metrics") or {}
     detail = f"SWD {metrics['swd']:.4f}" if "swd" in metrics else state.get("reason", "")
     if state.get("already"):
@@ -214,7 +219,8 @@ def _line(name, state, seconds, done, mine, eta, collection, names) -> str:
         what = state["status"]
     return (
         f"{name}: {what}, {format_duration(seconds)}{', ' + detail if detail else ''} | "
-        f"this worker {done}/{mine}, ETA {format_duration(eta)} | collection {finished}/{len(names)} done"
+        f"this worker {done}/{mine}, ETA {format_duration(eta)} | "
+        f"collection {finished}/{len(names)} done, ETA {format_duration(left)}"
     )
 
 

@@ -242,7 +242,7 @@ def test_every_image_trains_into_its_own_run_and_the_rest_is_skipped_with_a_reas
     assert all(os.path.isdir(tmp_path / "c" / s["run"]) for s in states.values() if s["status"] == "complete")
     index = (tmp_path / "c" / "index.html").read_text()
     assert 'href="runs/10.png/report.html"' in index and "runs/10.png/image.png" in index
-    assert len(lines) == 6 and lines[1].startswith("1.png: complete") and "collection 1/5 done" in lines[1]
+    assert len(lines) == 6 and lines[1].startswith("1.png: complete") and "collection 1/5 done, ETA " in lines[1]
 
 
 def test_a_rerun_skips_finished_images_and_resumes_an_interrupted_one_at_its_last_scale(tmp_path, fake_backends):
