@@ -48,7 +48,7 @@ def build_config(args: argparse.Namespace) -> SinGANConfig:
     return preset(args.preset).with_overrides(overrides)
 
 
-def _print_plan(config: SinGANConfig, image_shape, source: str) -> None:
+def _print_plan(config: SinGANConfig, image_shape, source: str, args: argparse.Namespace) -> None:
     from domain.networks import inherits_weights, layer_widths
     from domain.pyramid import plan_pyramid
 
@@ -62,6 +62,15 @@ def _print_plan(config: SinGANConfig, image_shape, source: str) -> None:
         origin = f"scale {n - 1}" if inherits_weights(n, config.network) else "random init"
         widths = "-".join(str(w) for w in layer_widths(n, config.network))
         print(f"{n:>5}  {shape[0]:>4}x{shape[1]:<4}  {widths:>16}  {origin}")
+    from app.training import check_memory
+
+    try:
+        need = check_memory(plan, config, device=args.device, limit=args.memory_limit)
+    except SinGANError as exc:
+        print(f"memory: {exc}")
+    else:
+        if need is not None:
+            print(f"memory: about {need / 2**30:.1f} GB at the peak (estimated; fits)")
 
 
 def cmd_train(args: argparse.Namespace) -> int:
@@ -73,16 +82,17 @@ def cmd_train(args: argparse.Namespace) -> int:
         ) if value] + _config_flags_given(args)
         if clashing:
             raise SinGANError(f"--resume continues a run with its own settings; drop {', '.join(clashing)}")
-        model = training.resume(args.resume, progress=not args.quiet, device=args.device)
+        model = training.resume(args.resume, progress=not args.quiet, device=args.device, **_memory(args))
     else:
         config = build_config(args)
         image = args.image or default_image()
         if args.dry_run:
             from app.bootstrap import images
 
-            _print_plan(config, images().load(image).shape[:2], image)
+            _print_plan(config, images().load(image).shape[:2], image, args)
             return 0
-        model = training.train(image, config, out=args.out, progress=not args.quiet, device=args.device)
+        model = training.train(image, config, out=args.out, progress=not args.quiet, device=args.device,
+                               **_memory(args))
     print(f"model: {model.run_dir}")
     print(f"samples: {Path(model.run_dir) / 'samples'}")
     return 0
@@ -147,7 +157,7 @@ def cmd_train_folder(args: argparse.Namespace) -> int:
         return 0  # msrun's scheduler: it has served the workers and does no training itself
     out = args.out or default_out(args.dir)
     states = train_folder(args.dir, config, out=out, shard=shard, resume=args.resume,
-                          progress=not args.quiet, device=args.device)
+                          progress=not args.quiet, device=args.device, **_memory(args))
     tally = counts(states, len(names))
     print(f"collection: {out} ({', '.join(f'{v} {k}' for k, v in tally.items() if v)}); "
           f"report: {Path(out) / 'index.html'}")
@@ -311,7 +321,8 @@ def make_parser() -> argparse.ArgumentParser:
     _config_flags(train)
     train.add_argument("--out", default="runs", help="folder for run folders (default: runs)")
     train.add_argument("--resume", metavar="RUN", help="continue an interrupted run from its last completed scale")
-    train.add_argument("--dry-run", action="store_true", help="print the pyramid plan and exit")
+    train.add_argument("--dry-run", action="store_true", help="print the pyramid plan and its memory, and exit")
+    _memory_flags(train)
     _device(train)
     train.add_argument("--quiet", action="store_true", help="no progress bars")
     train.set_defaults(func=cmd_train)
@@ -334,6 +345,7 @@ def make_parser() -> argparse.ArgumentParser:
     folder.add_argument("--shard-index", type=int, help="this worker's share, 0..num-shards-1 (not under msrun)")
     folder.add_argument("--num-shards", type=int, help="how many workers share the folder (not under msrun)")
     _device(folder)
+    _memory_flags(folder)
     folder.add_argument("--dry-run", action="store_true",
                         help="print which worker takes which file, check the collection folder, and exit")
     folder.add_argument("--quiet", action="store_true", help="no line per finished image")
@@ -455,6 +467,26 @@ def make_parser() -> argparse.ArgumentParser:
     rep.add_argument("run", help="a run folder (finished or not)")
     rep.set_defaults(func=cmd_report)
     return parser
+
+
+def _memory_flags(sub: argparse.ArgumentParser) -> None:
+    sub.add_argument("--memory-limit", type=_size, metavar="SIZE",
+                     help="memory budget for the check before training, e.g. 8GB (default: what is available)")
+    sub.add_argument("--skip-memory-check", action="store_true",
+                     help="train even when the estimate says the plan does not fit")
+
+
+def _size(text: str) -> int:
+    from domain.memory import parse_size
+
+    try:
+        return parse_size(text)
+    except SinGANError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def _memory(args: argparse.Namespace) -> dict:
+    return {"memory_limit": args.memory_limit, "skip_memory_check": args.skip_memory_check}
 
 
 def _config_flags_given(args: argparse.Namespace) -> list[str]:

@@ -97,6 +97,8 @@ def train_folder(
     resume: bool = False,
     progress: bool | Say = False,
     device: str = "CPU",
+    memory_limit: int | None = None,
+    skip_memory_check: bool = False,
 ) -> dict[str, dict[str, Any]]:
     """Train one model per image of ``folder`` into one collection folder under ``out`` (default
     ``runs/collections/<folder name>``) and return every image's state (``status``: complete,
@@ -106,7 +108,8 @@ def train_folder(
     the default, one shard, trains them all. ``resume``: continue an existing collection with the
     config it was made with (``config`` must then be None); without it, a collection made with
     another config is refused. ``progress``: ``True`` prints one line per finished image to
-    stderr, or a function to call with each line.
+    stderr, or a function to call with each line. ``memory_limit``, ``skip_memory_check``: as
+    ``train``'s; an image whose plan does not fit is skipped with the reason.
 
     A file that is not an image, or an image too small for the pyramid, is skipped with its
     reason; an image whose training fails is recorded as failed; neither stops the others.
@@ -132,7 +135,8 @@ def train_folder(
     mine = shard.take(names)
     say(f"{shard.name}: {len(mine)} of {len(names)} files in {folder} -> {collection.path}")
     try:
-        _train_share(collection, folder, names, mine, config, shard, store, device, say)
+        memory = {"memory_limit": memory_limit, "skip_memory_check": skip_memory_check}
+        _train_share(collection, folder, names, mine, config, shard, store, device, say, memory)
     except KeyboardInterrupt:
         raise training.TrainingInterrupted(
             f"interrupted; rerun the same command to continue {collection.path} (finished images are kept)"
@@ -140,13 +144,13 @@ def train_folder(
     return collection.states()
 
 
-def _train_share(collection, folder, names, mine, config, shard, store, device, say) -> None:
+def _train_share(collection, folder, names, mine, config, shard, store, device, say, memory) -> None:
     from app import training
 
     durations: list[float] = []
     for done, name in enumerate(mine, start=1):
         began = time.perf_counter()
-        state = _train_one(collection, Path(folder) / name, name, config, shard, store, device, training)
+        state = _train_one(collection, Path(folder) / name, name, config, shard, store, device, training, memory)
         seconds = time.perf_counter() - began
         if state["status"] in (COMPLETE, FAILED) and not state.get("already"):
             durations.append(seconds)
@@ -155,7 +159,8 @@ def _train_share(collection, folder, names, mine, config, shard, store, device, 
                   shard.count))
 
 
-def _train_one(collection, path: Path, name: str, config, shard: Shard, store, device: str, training) -> dict:
+def _train_one(collection, path: Path, name: str, config, shard: Shard, store, device: str, training,
+               memory: dict) -> dict:
     """Train, resume or skip one image; records its state in the worker's file and returns it."""
     run_dir = collection.run_path(name)
     relative = str(run_dir.relative_to(collection.path))
@@ -174,13 +179,15 @@ def _train_one(collection, path: Path, name: str, config, shard: Shard, store, d
     try:
         if status is None:
             pixels = store.load(str(path))
-            training.fit_image(pixels, config)  # an image the pyramid cannot hold is skipped here
+            plan, _ = training.fit_image(pixels, config)  # an image the pyramid cannot hold is skipped here
+            if not memory["skip_memory_check"]:
+                training.check_memory(plan, config, device=device, limit=memory["memory_limit"])
             record(TRAINING, pid=os.getpid())
-            training.train(str(path), config, run_dir=run_dir, device=device)
+            training.train(str(path), config, run_dir=run_dir, device=device, **memory)
             extra = {}
         else:
             record(TRAINING, pid=os.getpid(), resumed_from_scale=completed)
-            training.resume(run_dir, device=device)
+            training.resume(run_dir, device=device, **memory)
             extra = {"resumed_from_scale": completed}
     except (BadImage, PlanningError) as exc:
         return record(SKIPPED, reason=str(exc))

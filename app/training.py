@@ -55,6 +55,19 @@ def fit_image(image: np.ndarray, config: SinGANConfig) -> tuple[PyramidPlan, np.
     return plan, to_uint8(resampling.to_shape(to_signed(image), plan.finest_shape, scale=fit))
 
 
+def check_memory(plan: PyramidPlan, config: SinGANConfig, *, device: str, limit: int | None = None) -> float | None:
+    """Refuse, in one line that names a setting that would fit, a plan that needs more memory than
+    the machine has (or than ``limit`` bytes); returns the estimated peak (None: not estimated)."""
+    from domain.memory import check_fits
+
+    model, available = bootstrap.memory(device)
+    if model is None:
+        return None
+    if limit is not None:
+        available = limit if available is None else min(available, limit)
+    return check_fits(plan.image_shape, plan.shapes, config.pyramid, config.network, model, available)
+
+
 def scale_streams(seed: int, num_scales: int) -> list[tuple[np.random.Generator, ...]]:
     """Per scale: (training, z*, snapshots) streams, independent of how many scales ran before,
     so a resumed run draws exactly what an unbroken one would."""
@@ -180,6 +193,8 @@ def train(
     run_dir: str | os.PathLike | None = None,
     progress: bool | ProgressSink = False,
     device: str = "CPU",
+    memory_limit: int | None = None,
+    skip_memory_check: bool = False,
 ) -> Model:
     """Train a SinGAN on one image and return the model.
 
@@ -187,6 +202,9 @@ def train(
     or a preset name ("quick", the default, or "paper"). ``out``: a folder under which a new numbered
     run folder is created (checkpoints, images, losses, samples); ``None`` keeps everything in memory.
     ``run_dir``: instead of ``out``, exactly this folder, which must not exist yet.
+    Before anything is written, the plan's memory is estimated and checked against what the machine
+    has (or ``memory_limit`` bytes, if smaller): a plan that cannot fit raises ``InsufficientMemory``
+    naming a ``max_size`` or channel cap that would; ``skip_memory_check=True`` tries anyway.
     ``progress``: ``True`` for a bar per scale on stderr, or any ``ProgressSink``.
     """
     config = _resolve_config(config)
@@ -205,6 +223,8 @@ def train(
             raise InvalidRequest(f"image: {exc}") from None
         name = name or "image"
     plan, fitted = fit_image(pixels, config)  # plan first: a bad image fails before any folder exists
+    if not skip_memory_check:
+        check_memory(plan, config, device=device, limit=memory_limit)
     sink = bootstrap.progress(progress)
     backend = bootstrap.backend(config.network, device=device)
     model = Model(
@@ -290,14 +310,22 @@ def load(run_dir: str | os.PathLike, *, device: str = "CPU") -> Model:
     return _open_model(run_dir, device=device)[1]
 
 
-def resume(run_dir: str | os.PathLike, *, progress: bool | ProgressSink = False, device: str = "CPU") -> Model:
+def resume(run_dir: str | os.PathLike, *, progress: bool | ProgressSink = False, device: str = "CPU",
+           memory_limit: int | None = None, skip_memory_check: bool = False) -> Model:
     """Continue an interrupted run from its last completed scale; the result is identical to an
-    unbroken run's (same seed, same streams)."""
+    unbroken run's (same seed, same streams). Memory is checked as by ``train``."""
     from adapters.runs import RunFolder
 
     manifest = RunFolder.open(run_dir).read_manifest()
     if manifest.get("status") == "complete":
         raise NotAModel(f"{run_dir} is already complete; nothing to resume")
+    if not skip_memory_check:
+        try:
+            stored_config = SinGANConfig.from_stored(manifest["config"])
+            stored_plan = PyramidPlan.from_dict(manifest["plan"])
+        except (KeyError, TypeError, ValueError) as exc:
+            raise NotAModel(f"{run_dir}: manifest is incomplete ({exc})") from None
+        check_memory(stored_plan, stored_config, device=device, limit=memory_limit)
     run, model, completed = _open_model(run_dir, device=device)
     sink = bootstrap.progress(progress)
     store = bootstrap.images()
@@ -312,4 +340,4 @@ def as_model(model_or_run_dir: Model | str | os.PathLike, *, device: str = "CPU"
     return model_or_run_dir if isinstance(model_or_run_dir, Model) else load(model_or_run_dir, device=device)
 
 
-__all__: Sequence[str] = ["as_model", "fit_image", "load", "resume", "scale_streams", "train"]
+__all__: Sequence[str] = ["as_model", "check_memory", "fit_image", "load", "resume", "scale_streams", "train"]

@@ -138,3 +138,17 @@ def test_a_negative_seed_is_one_line(cli_run):
 def test_paint_finetune_iterations_need_quantize(cli_run, tmp_path):
     Image.new("RGB", (32, 29)).save(tmp_path / "p.png")
     assert_one_line_error(run_cli("paint", cli_run, tmp_path / "p.png", "--finetune-iterations", "3"), "--quantize")
+
+
+def test_a_plan_that_cannot_fit_in_memory_fails_in_one_line_before_any_run_folder(tmp_path):
+    result = run_cli("train", TINY_IMAGE, "--out", tmp_path / "runs", *TINY_ARGS, "--memory-limit", "64MB")
+    assert_one_line_error(result, "training needs about", "0.1 GB is available", "--skip-memory-check")
+    assert not (tmp_path / "runs").exists()
+    plan = run_cli("train", TINY_IMAGE, *TINY_ARGS, "--dry-run", check=True)
+    assert "memory: about" in plan.stdout and "fits" in plan.stdout
+
+
+def test_the_memory_check_can_be_skipped(tmp_path):
+    result = run_cli("train", TINY_IMAGE, "--out", tmp_path / "runs", *TINY_ARGS, "--memory-limit", "64MB",
+                     "--skip-memory-check", check=True)
+    assert "model: " in result.stdout

@@ -292,3 +292,13 @@ def test_an_empty_folder_or_one_with_no_images_fails_before_anything_is_written(
     with pytest.raises(BadImage, match="no such folder"):
         train_folder(tmp_path / "missing", out=tmp_path / "c")
     assert not (tmp_path / "c").exists()
+
+
+def test_an_image_whose_plan_does_not_fit_in_memory_is_skipped_with_the_reason(tmp_path, fake_backends):
+    from app.collection import train_folder
+
+    folder = photo_folder(tmp_path, names=("1.png",))
+    states = train_folder(folder, small_config(), out=tmp_path / "c", memory_limit=2**20)
+    assert states["1.png"]["status"] == "skipped" and "training needs about" in states["1.png"]["reason"]
+    assert not (tmp_path / "c" / "runs").exists()
+    assert fake_backends["made"] == 0

@@ -1,0 +1,117 @@
+"""How much memory training needs, before it starts: a model calibrated per backend, the check
+against what the machine has, and which smaller setting would fit.
+
+Most of a scale's training memory on MindSpore's CPU backend is not activations: every
+convolution node of a compiled step keeps a gemm workspace of its own, the size of the layer's
+im2col matrix (input channels x kernel^2 x output pixels, float32), for as long as the step lives.
+So the model counts those matrices: a scale needs ``base + per_element * im2col(scale)`` bytes,
+where ``im2col`` sums over the generator's and the critic's conv layers, and the run needs what its
+largest scale needs (a finished scale's steps are released).
+"""
+from __future__ import annotations
+
+from typing import Iterable
+
+import attrs
+
+from domain.config import NetworkConfig, PyramidConfig
+from domain.errors import PlanningError
+from domain.networks import critic_output_shape, generator_padding, layer_widths
+from domain.pyramid import Shape, plan_pyramid
+
+
+class InsufficientMemory(PlanningError):
+    """The plan needs more memory than the machine (or the given limit) has."""
+
+
+@attrs.frozen(kw_only=True)
+class MemoryModel:
+    """Peak bytes of training one scale = ``base + per_element * im2col elements``."""
+
+    base: float  # bytes: the framework, the process, the images
+    per_element: float  # bytes per im2col element of the scale's two nets (all their steps' buffers)
+
+
+def im2col_elements(shape: Shape, scale: int, cfg: NetworkConfig) -> int:
+    """Sum over the generator's and the critic's conv layers of C_in * k^2 * H_out * W_out at
+    ``shape`` (the generator's input padded, the critic's not)."""
+    k = cfg.kernel_size
+    widths = layer_widths(scale, cfg)
+    total = 0
+    for c_in_out, (h, w) in (((3,) + widths + (3,), _padded(shape, cfg)), ((3,) + widths + (1,), shape)):
+        for c_in in c_in_out[:-1]:
+            h, w = h - (k - 1), w - (k - 1)
+            total += c_in * k * k * h * w
+    return total
+
+
+def _padded(shape: Shape, cfg: NetworkConfig) -> Shape:
+    pad = generator_padding(cfg)
+    return shape[0] + 2 * pad, shape[1] + 2 * pad
+
+
+def peak_bytes(shapes: Iterable[Shape], cfg: NetworkConfig, model: MemoryModel) -> float:
+    """What a run over ``shapes`` needs at its most demanding scale."""
+    return max(model.base + model.per_element * im2col_elements(s, n, cfg) for n, s in enumerate(shapes))
+
+
+def _gb(n: float) -> str:
+    return f"{n / 2**30:.1f} GB"
+
+
+def largest_fitting_size(image_shape: Shape, pyramid: PyramidConfig, network: NetworkConfig, model: MemoryModel,
+                         available: float) -> int | None:
+    """The largest ``max_size`` (in steps of 8 px, down to ``min_size``) whose plan fits."""
+    for size in range(pyramid.max_size - 1, pyramid.min_size - 1, -1):
+        if size % 8 and size != pyramid.min_size:
+            continue
+        try:
+            plan = plan_pyramid(image_shape, attrs.evolve(pyramid, max_size=size))
+        except PlanningError:
+            return None
+        if peak_bytes(plan.shapes, network, model) <= available:
+            return size
+    return None
+
+
+def check_fits(image_shape: Shape, shapes: tuple[Shape, ...], pyramid: PyramidConfig, network: NetworkConfig,
+               model: MemoryModel, available: float | None) -> float:
+    """The plan's estimated peak; raises ``InsufficientMemory`` naming a ``--max-size`` and a
+    channel cap that would fit when it exceeds ``available`` (None: unknown, not checked)."""
+    need = peak_bytes(shapes, network, model)
+    if available is None or need <= available:
+        return need
+    hints = []
+    size = largest_fitting_size(image_shape, pyramid, network, model, available)
+    if size is not None:
+        hints.append(f"--max-size {size}")
+    for cap in (64, 32):
+        if cap < network.max_channels:
+            narrower = attrs.evolve(network, max_channels=cap, channels=min(network.channels, cap),
+                                    min_channels=min(network.min_channels, cap))
+            if peak_bytes(shapes, narrower, model) <= available:
+                hints.append(f"--set network.max_channels={cap}")
+                break
+    finest = shapes[-1]
+    advice = " or ".join(hints) + " would fit" if hints else "no smaller setting of max_size or channels fits"
+    raise InsufficientMemory(
+        f"training needs about {_gb(need)} at its finest scale ({finest[0]}x{finest[1]}, "
+        f"{max(layer_widths(len(shapes) - 1, network))} channels) but {_gb(available)} is available; "
+        f"{advice} (--memory-limit sets the budget, --skip-memory-check tries anyway)"
+    )
+
+
+_UNITS = {"": 1, "B": 1, "K": 2**10, "KB": 2**10, "M": 2**20, "MB": 2**20, "G": 2**30, "GB": 2**30, "T": 2**40, "TB": 2**40}
+
+
+def parse_size(text: str) -> int:
+    """``"4GB"``, ``"512 MB"``, ``"1.5G"`` or a number of bytes -> bytes (units are powers of 1024)."""
+    import re
+
+    match = re.fullmatch(r"\s*([0-9]*\.?[0-9]+)\s*([A-Za-z]*)\s*", str(text))
+    unit = match.group(2).upper() if match else None
+    if not match or unit not in _UNITS:
+        from domain.errors import ConfigError
+
+        raise ConfigError(f"a memory size looks like 4GB, 512MB or 1.5G, got {text!r}")
+    return int(float(match.group(1)) * _UNITS[unit])

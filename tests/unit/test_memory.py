@@ -1,0 +1,76 @@
+"""The memory check before training: the estimate, the advice it gives, sizes as users write them."""
+from __future__ import annotations
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from domain.config import NetworkConfig, PyramidConfig, preset
+from domain.errors import ConfigError
+from domain.memory import (
+    InsufficientMemory,
+    MemoryModel,
+    check_fits,
+    im2col_elements,
+    largest_fitting_size,
+    parse_size,
+    peak_bytes,
+)
+from domain.pyramid import plan_pyramid
+
+MODEL = MemoryModel(base=0.5 * 2**30, per_element=32.0)
+PAPER = preset("paper")
+
+
+def test_im2col_counts_every_conv_layer_of_both_nets_by_hand():
+    cfg = NetworkConfig(channels=4, min_channels=4, max_channels=4, num_layers=2)  # head + tail
+    # generator: padded input 10+4 = 14 -> 12 (3 -> 4 channels) -> 10 (4 -> 3); critic: 10 -> 8 -> 6
+    expected = 3 * 9 * 12 * 12 + 4 * 9 * 10 * 10 + 3 * 9 * 8 * 8 + 4 * 9 * 6 * 6
+    assert im2col_elements((10, 10), 0, cfg) == expected
+
+
+@given(h=st.integers(25, 300), w=st.integers(25, 300), grow=st.integers(1, 50), scale=st.integers(0, 10))
+def test_the_estimate_grows_with_the_image_and_the_widths(h, w, grow, scale):
+    cfg = PAPER.network
+    assert im2col_elements((h + grow, w), scale, cfg) > im2col_elements((h, w), scale, cfg)
+    assert im2col_elements((h, w), scale + 4, cfg) >= im2col_elements((h, w), scale, cfg)
+
+
+def test_a_plan_that_fits_returns_its_estimate_and_an_unknown_budget_is_not_checked():
+    plan = plan_pyramid((186, 248), PAPER.pyramid)
+    need = peak_bytes(plan.shapes, PAPER.network, MODEL)
+    assert check_fits((186, 248), plan.shapes, PAPER.pyramid, PAPER.network, MODEL, need) == need
+    assert check_fits((186, 248), plan.shapes, PAPER.pyramid, PAPER.network, MODEL, None) == need
+
+
+def test_a_plan_that_does_not_fit_names_a_max_size_and_a_channel_cap_that_do():
+    plan = plan_pyramid((186, 248), PAPER.pyramid)
+    need = peak_bytes(plan.shapes, PAPER.network, MODEL)
+    budget = need / 3
+    with pytest.raises(InsufficientMemory) as caught:
+        check_fits((186, 248), plan.shapes, PAPER.pyramid, PAPER.network, MODEL, budget)
+    message = str(caught.value)
+    assert "\n" not in message and "--max-size " in message and "--set network.max_channels=" in message
+    size = largest_fitting_size((186, 248), PAPER.pyramid, PAPER.network, MODEL, budget)
+    fitting = plan_pyramid((186, 248), PyramidConfig(max_size=size))
+    assert f"--max-size {size} " in message and peak_bytes(fitting.shapes, PAPER.network, MODEL) <= budget
+    larger = plan_pyramid((186, 248), PyramidConfig(max_size=size + 8))
+    assert peak_bytes(larger.shapes, PAPER.network, MODEL) > budget
+
+
+def test_nothing_fits_a_budget_below_the_framework_itself():
+    plan = plan_pyramid((186, 248), PAPER.pyramid)
+    with pytest.raises(InsufficientMemory, match="no smaller setting"):
+        check_fits((186, 248), plan.shapes, PAPER.pyramid, PAPER.network, MODEL, 2**20)
+
+
+@pytest.mark.parametrize("text, expected", [("4GB", 4 * 2**30), ("512 MB", 512 * 2**20), ("1.5G", int(1.5 * 2**30)),
+                                            ("1000", 1000), ("2tb", 2 * 2**40)])
+def test_sizes_are_read_as_users_write_them(text, expected):
+    assert parse_size(text) == expected
+
+
+@pytest.mark.parametrize("text", ["", "GB", "4 parsecs", "-1GB", "4GB4"])
+def test_a_size_that_is_not_one_is_refused(text):
+    with pytest.raises(ConfigError, match="memory size"):
+        parse_size(text)
