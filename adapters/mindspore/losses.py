@@ -58,29 +58,6 @@ class CriticLoss(nn.Cell):
         return total, (d_real.mean(), d_fake.mean(), penalty)
 
 
-class GeneratorLoss(nn.Cell):
-    """Adversarial loss on a fresh fake plus ``weight`` x MSE of the reconstruction path's output."""
-
-    def __init__(self, generator: Generator, critic: Critic, *, kind: str, reconstruction_weight: float):
-        super().__init__()
-        self.generator = generator
-        self.critic = critic
-        self.kind = kind
-        self.weight = reconstruction_weight
-
-    def construct(self, real, x, prev, rec_x, rec_prev):
-        d_fake = self.critic(self.generator(x, prev))
-        if self.kind == "wgan-gp":
-            adversarial = -d_fake.mean()
-        elif self.kind == "zero-gp":
-            adversarial = ops.softplus(-d_fake).mean()
-        else:  # lsgan
-            adversarial = ((d_fake - 1.0) ** 2).mean()
-        diff = self.generator(rec_x, rec_prev) - real
-        reconstruction = (diff * diff).mean()
-        return adversarial + self.weight * reconstruction, (adversarial, reconstruction)
-
-
 class AdversarialLoss(nn.Cell):
     """The generator's adversarial term alone, on the fake of ``x`` and ``prev``."""
 
@@ -112,3 +89,17 @@ class ReconstructionLoss(nn.Cell):
         diff = self.generator(rec_x, rec_prev) - real
         mse = (diff * diff).mean()
         return self.weight * mse, mse
+
+
+class GeneratorLoss(nn.Cell):
+    """Adversarial loss on a fresh fake plus ``weight`` x MSE of the reconstruction path's output."""
+
+    def __init__(self, generator: Generator, critic: Critic, *, kind: str, reconstruction_weight: float):
+        super().__init__()
+        self.adversarial = AdversarialLoss(generator, critic, kind=kind)
+        self.reconstruction = ReconstructionLoss(generator, weight=reconstruction_weight)
+
+    def construct(self, real, x, prev, rec_x, rec_prev):
+        adversarial = self.adversarial(x, prev)
+        weighted, mse = self.reconstruction(real, rec_x, rec_prev)
+        return adversarial + weighted, (adversarial, mse)

@@ -274,3 +274,28 @@ def test_reused_fake_steps_apply_the_adversarial_gradient_taken_once_and_leave_b
     assert any(not np.array_equal(b, p.asnumpy()) for b, p in zip(before, adam.parameters))
     moved = [n for n, v in stats.items() if not np.array_equal(named_parameters(generator)[n].asnumpy(), v)]
     assert moved  # the reconstruction pass does update them
+
+
+def test_the_fresh_fake_generator_loss_is_the_adversarial_term_plus_the_weighted_reconstruction():
+    import adapters.mindspore  # noqa: F401
+    from adapters.mindspore.backend import MindSporePyramid
+    from adapters.mindspore.losses import AdversarialLoss, GeneratorLoss
+    from adapters.mindspore.networks import initialise, to_tensor
+
+    cfg = tiny_config(generator_fake="fresh")
+    generator, critic = MindSporePyramid(cfg.network)._new_cells(0)  # noqa: SLF001
+    rng = np.random.default_rng(2)
+    initialise(generator, rng)
+    initialise(critic, rng)
+    for cell in (generator, critic):
+        cell.set_train(False)  # eval mode: both losses see the same BatchNorm statistics
+    real, x, prev, rec_x, rec_prev = (rng.standard_normal((3, 18, 20)).astype(np.float32) for _ in range(5))
+    total, (adversarial, mse) = GeneratorLoss(generator, critic, kind="wgan-gp", reconstruction_weight=10.0)(
+        *map(to_tensor, (real, x, prev, rec_x, rec_prev)))
+    alone = AdversarialLoss(generator, critic, kind="wgan-gp")(to_tensor(x), to_tensor(prev)).asnumpy()
+    rec = generator(to_tensor(rec_x), to_tensor(rec_prev)).asnumpy()[0]
+    expected_mse = float(((rec - real) ** 2).mean())
+    assert float(adversarial.asnumpy()) == pytest.approx(float(alone), rel=1e-5)
+    assert float(mse.asnumpy()) == pytest.approx(expected_mse, rel=1e-5)
+    assert float(total.asnumpy()) == pytest.approx(float(alone) + 10.0 * expected_mse, rel=1e-5)
+    assert rec.shape == real.shape
