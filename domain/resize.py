@@ -159,7 +159,3 @@ class Resampling:
             for n, s in enumerate(shapes)
         ]
 
-
-def build_pyramid(image: np.ndarray, shapes) -> list[np.ndarray]:
-    """The real image at every scale with the linear kernel, each resized from the full image."""
-    return [resize(image, shape) for shape in shapes]

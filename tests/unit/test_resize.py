@@ -4,7 +4,7 @@ import pytest
 from hypothesis import example, given
 from hypothesis import strategies as st
 
-from domain.resize import Resampling, build_pyramid, resize, to_eight_bits
+from domain.resize import Resampling, resize, to_eight_bits
 from tests import strategies as gen
 
 TOL = 1e-5  # float32 sums of weights that add to 1
@@ -123,9 +123,9 @@ def test_resizing_to_an_empty_shape_is_refused(shape):
 
 
 @given(gen.small_plans(), st.data())
-def test_the_pyramid_resizes_the_full_image_to_every_scale(plan, data):
+def test_the_linear_pyramid_resizes_the_full_image_to_every_scale(plan, data):
     image = data.draw(gen.seeded_images(plan.finest_shape))
-    pyramid = build_pyramid(image, plan.shapes)
+    pyramid = Resampling(kind="linear", factor=plan.factor).pyramid(image, plan.shapes)
     assert [p.shape[-2:] for p in pyramid] == list(plan.shapes)
     for level, shape in zip(pyramid, plan.shapes):
         np.testing.assert_array_equal(level, resize(image, shape))
@@ -210,11 +210,3 @@ def test_the_bicubic_pyramid_keeps_the_finest_scale_and_resizes_the_full_image_b
     for n, (level, shape) in enumerate(zip(pyramid[:-1], plan.shapes)):
         expected = np.clip(resize(image, shape, kernel="cubic", scale=plan.factor ** (last - n)), -1, 1)
         np.testing.assert_allclose(level, expected, atol=1e-6)
-
-
-@given(gen.small_plans(), st.data())
-def test_linear_resampling_is_the_plain_linear_resize(plan, data):
-    image = data.draw(gen.seeded_images(plan.finest_shape))
-    resampling = Resampling(kind="linear", factor=plan.factor)
-    for got, want in zip(resampling.pyramid(image, plan.shapes), build_pyramid(image, plan.shapes)):
-        np.testing.assert_array_equal(got, want)
