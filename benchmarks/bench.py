@@ -5,8 +5,8 @@
 
 For every scale: seconds per training iteration (the configured critic and generator steps, with
 the coarser scales' random path), seconds per critic step and per generator step, seconds per
-sample up to that scale, achieved GFLOP/s from counted convolution FLOPs, and the peak resident
-memory so far. Prints a table and writes JSON (default bench-out/bench.json).
+sample up to that scale, achieved GFLOP/s from counted convolution FLOPs, and the scale's peak
+resident memory (Linux; elsewhere the process's peak so far). Prints a table and writes JSON (default bench-out/bench.json).
 
 Counted FLOPs (an approximation, stated so numbers stay comparable): a conv stack's forward pass
 costs F = sum of 2 Cin Cout k^2 Hout Wout; a backward pass costs 2F. A WGAN-GP critic step is
@@ -52,7 +52,22 @@ def matmul_peak(seconds: float = 2.0) -> float:
 
 
 def peak_rss_mb() -> float:
+    """Peak resident memory since the last ``reset_peak_rss`` (Linux), else since the start."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except (OSError, ValueError, IndexError):
+        pass
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def reset_peak_rss() -> None:
+    """Start a new peak (Linux: writing 5 to clear_refs resets VmHWM), so each scale reports its own."""
+    try:
+        Path("/proc/self/clear_refs").write_text("5")
+    except OSError:
+        pass
 
 
 def main(argv=None) -> int:
@@ -62,6 +77,8 @@ def main(argv=None) -> int:
     parser.add_argument("--max-size", type=int, help="override pyramid.max_size")
     parser.add_argument("--warmup", type=int, default=2, help="iterations per scale before timing (compiles)")
     parser.add_argument("--timed", type=int, default=3, help="timed iterations per scale")
+    parser.add_argument("--set", action="append", default=[], metavar="SECTION.FIELD=VALUE",
+                        help="any config field, as train's --set (repeatable)")
     parser.add_argument("--out", default="bench-out/bench.json")
     args = parser.parse_args(argv)
 
@@ -75,7 +92,9 @@ def main(argv=None) -> int:
     from domain.ports import ScaleJob
     from domain.sampling import random_noises, walk
 
-    cfg = preset(args.preset)
+    from app.cli import _parse_override
+
+    cfg = preset(args.preset).with_overrides(dict(_parse_override(text) for text in args.set))
     if args.max_size:
         cfg = cfg.with_overrides({"pyramid.max_size": args.max_size})
     iterations = args.warmup + args.timed
@@ -98,6 +117,7 @@ def main(argv=None) -> int:
         channels = channels_at(n, cfg.network)
         amplitudes.append(1.0 if n == 0 else 0.1)
         stamps = []
+        reset_peak_rss()  # a finished scale's steps are released: each scale's own peak counts
         job = ScaleJob(
             scale=n, shapes=plan.shapes[: n + 1], amplitudes=tuple(amplitudes), real=reals[n],
             z_star=draw_noise(rng, shape), reconstruction_prev=np.zeros_like(reals[n]), channels=channels,
@@ -140,6 +160,8 @@ def main(argv=None) -> int:
               f"{per_sample:>9.4f} {gflops:>8.2f} {100 * gflops / peak:>6.1f}% {row['peak_rss_mb']:>7.0f}")
     total = sum(r["seconds_per_iteration"] for r in rows)
     full = sum(r["seconds_per_iteration"] for r in rows) * preset(args.preset).train.iterations
+    print(f"peak memory: {max(r['peak_rss_mb'] for r in rows) / 1024:.2f} GB (at scale "
+          f"{max(rows, key=lambda r: r['peak_rss_mb'])['scale']})")
     print(f"one iteration at every scale: {total:.2f} s; the preset's {preset(args.preset).train.iterations} "
           f"iterations a scale: about {full / 60:.1f} min of training (plus compiles)")
     out = Path(args.out)

@@ -152,3 +152,21 @@ def test_the_memory_check_can_be_skipped(tmp_path):
     result = run_cli("train", TINY_IMAGE, "--out", tmp_path / "runs", *TINY_ARGS, "--memory-limit", "64MB",
                      "--skip-memory-check", check=True)
     assert "model: " in result.stdout
+
+
+def test_make_bench_reports_every_scale_and_writes_json(tmp_path):
+    out = tmp_path / "bench.json"
+    result = subprocess.run(
+        ["make", "--no-print-directory", "bench", f"ARGS=--preset quick --image {TINY_IMAGE} --max-size 32 "
+         f"--set pyramid.min_size=18 --set network.max_channels=8 --set network.channels=8 --set network.min_channels=8 "
+         f"--warmup 1 --timed 1 --out {out}"],
+        cwd=ROOT, capture_output=True, text=True, timeout=600, env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )
+    assert result.returncode == 0, result.stderr
+    data = json.loads(out.read_text())
+    assert [row["scale"] for row in data["scales"]] == list(range(len(data["plan"]["shapes"])))
+    assert len(data["scales"]) == 3 and data["matmul_peak_gflops"] > 0
+    for row in data["scales"]:
+        assert row["seconds_per_iteration"] > 0 and row["seconds_per_critic_step"] > 0 and row["gflops"] > 0
+        assert 100 < row["peak_rss_mb"] < 8000
+    assert "peak memory:" in result.stdout and "matmul peak" in result.stdout
