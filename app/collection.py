@@ -166,7 +166,8 @@ def _train_one(collection, path: Path, name: str, config, shard: Shard, store, d
     relative = str(run_dir.relative_to(collection.path))
 
     def record(status: str, **fields) -> dict:
-        entry = {"image": name, "status": status, "run": relative, "worker": shard.name, "time": now(), **fields}
+        where = {"run": relative} if status != SKIPPED or run_dir.exists() else {}  # skipped: no run folder
+        entry = {"image": name, "status": status, **where, "worker": shard.name, "time": now(), **fields}
         collection.record(shard.name, entry)
         return entry
 

@@ -240,6 +240,7 @@ def test_every_image_trains_into_its_own_run_and_the_rest_is_skipped_with_a_reas
     assert manifest["files"] == ["1.png", "2.png", "10.png", "notes.txt", "tiny.png"]
     assert manifest["counts"] == {"complete": 3, "failed": 0, "skipped": 2, "training": 0, "pending": 0}
     assert all(os.path.isdir(tmp_path / "c" / s["run"]) for s in states.values() if s["status"] == "complete")
+    assert "run" not in states["notes.txt"] and "run" not in states["tiny.png"]
     index = (tmp_path / "c" / "index.html").read_text()
     assert 'href="runs/10.png/report.html"' in index and "runs/10.png/image.png" in index
     assert len(lines) == 6 and lines[1].startswith("1.png: complete") and "collection 1/5 done, ETA " in lines[1]
