@@ -303,3 +303,11 @@ def test_an_image_whose_plan_does_not_fit_in_memory_is_skipped_with_the_reason(t
     assert states["1.png"]["status"] == "skipped" and "training needs about" in states["1.png"]["reason"]
     assert not (tmp_path / "c" / "runs").exists()
     assert fake_backends["made"] == 0
+
+
+def test_every_public_name_of_app_resolves():
+    import app
+
+    for name in app.__all__:
+        assert getattr(app, name) is not None, name
+    assert app.train_folder.__module__ == "app.collection"
