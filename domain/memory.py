@@ -16,7 +16,7 @@ import attrs
 
 from domain.config import NetworkConfig, PyramidConfig
 from domain.errors import PlanningError
-from domain.networks import critic_output_shape, generator_padding, layer_widths
+from domain.networks import generator_padding, layer_widths
 from domain.pyramid import Shape, plan_pyramid
 
 
