@@ -27,14 +27,27 @@ from typing import Any, Iterator, Mapping
 
 from adapters.runs import MANIFEST as RUN_MANIFEST
 from adapters.runs import write_json_atomic
-from domain.collection import merge_records, run_folder_name
-from domain.errors import SinGANError
+from domain.collection import merge_records, natural_key, run_folder_name
+from domain.errors import BadImage, InvalidRequest, SinGANError
 
 COLLECTION = "collection.json"
 MANIFEST = "manifest.json"
+METRICS = "metrics.json"  # app.evaluation.METRICS_FILE, in each run folder
 FORMAT = "singan-mindspore-collection/1"
 # What may already be in a collection folder before its collection.json exists.
 _BEFORE_CREATION = {"logs", "workers", "runs", ".lock"}
+
+
+def list_files(folder: str | os.PathLike) -> list[str]:
+    """Every visible regular file directly in ``folder``, by name, numbers as numbers. All of them,
+    images or not: a worker's share is by position in this list."""
+    path = Path(folder)
+    if not path.is_dir():
+        raise BadImage(f"{folder}: no such folder")
+    names = [p.name for p in path.iterdir() if p.is_file() and not p.name.startswith(".")]
+    if not names:
+        raise InvalidRequest(f"{folder} is empty: nothing to train")
+    return sorted(names, key=natural_key)
 
 
 class NotACollection(SinGANError):
@@ -159,12 +172,28 @@ class CollectionFolder:
     def write_manifest(self, data: Mapping[str, Any]) -> None:
         write_json_atomic(self.path / MANIFEST, {"format": FORMAT, **data})
 
-    def read_manifest(self) -> dict[str, Any]:
-        return json.loads((self.path / MANIFEST).read_text())
-
     # run folders ---------------------------------------------------------------------------
     def run_path(self, file_name: str) -> Path:
         return self.path / "runs" / run_folder_name(file_name)
+
+    def run_state(self, file_name: str) -> tuple[str | None, int]:
+        """(status, completed scales) of an image's run folder; (None, 0) if it has no manifest."""
+        path = self.run_path(file_name) / RUN_MANIFEST
+        if not path.exists():
+            return None, 0
+        try:
+            data = json.loads(path.read_text())
+        except ValueError:
+            return "corrupt", 0
+        return data.get("status"), int(data.get("completed_scales", 0))
+
+    def run_metrics(self, file_name: str) -> dict[str, Any]:
+        """SWD, diversity and sample count of the run's last evaluation ({} before one)."""
+        path = self.run_path(file_name) / METRICS
+        if not path.exists():
+            return {}
+        data = json.loads(path.read_text())
+        return {"swd": data["swd"], "diversity": data["diversity"], "n": data["n"]}
 
     def clear_unstarted_run(self, file_name: str) -> bool:
         """A run folder killed before its manifest was written holds nothing that cannot be remade

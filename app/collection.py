@@ -34,24 +34,13 @@ def default_out(folder: str | os.PathLike) -> Path:
     return Path("runs") / "collections" / (Path(os.path.abspath(folder)).name or "images")
 
 
-def folder_files(folder: str | os.PathLike) -> list[str]:
-    """Every visible regular file directly in ``folder``, by name, numbers as numbers. All of them,
-    images or not: a worker's share is by position in this list."""
-    path = Path(folder)
-    if not path.is_dir():
-        raise BadImage(f"{folder}: no such folder")
-    names = [p.name for p in path.iterdir() if p.is_file() and not p.name.startswith(".")]
-    if not names:
-        raise InvalidRequest(f"{folder} is empty: nothing to train")
-    return sorted(names, key=natural_key)
-
-
 def check_folder(folder: str | os.PathLike) -> list[str]:
     """The folder's files, once it is known to hold at least one image file (by its name): a
     folder with none fails here, in one line, before anything is written."""
+    from adapters.collection import list_files
     from adapters.images import IMAGE_SUFFIXES
 
-    names = folder_files(folder)
+    names = list_files(folder)
     if not any(name.lower().endswith(IMAGE_SUFFIXES) for name in names):
         shown = ", ".join(names[:3]) + ("..." if len(names) > 3 else "")
         raise InvalidRequest(
@@ -62,30 +51,6 @@ def check_folder(folder: str | os.PathLike) -> list[str]:
 
 def _header(folder: str | os.PathLike, config: SinGANConfig, device: str) -> dict[str, Any]:
     return {"source": os.path.abspath(folder), "created": now(), "device": device, "config": config.to_dict()}
-
-
-def _metrics(run_dir: Path) -> dict[str, Any]:
-    import json
-
-    path = run_dir / "metrics.json"
-    if not path.exists():
-        return {}
-    data = json.loads(path.read_text())
-    return {"swd": data["swd"], "diversity": data["diversity"], "n": data["n"]}
-
-
-def _run_status(run_dir: Path) -> tuple[str | None, int]:
-    """(status, completed scales) of an image's run folder; (None, 0) if it has no manifest."""
-    import json
-
-    path = run_dir / "manifest.json"
-    if not path.exists():
-        return None, 0
-    try:
-        data = json.loads(path.read_text())
-    except ValueError:
-        return "corrupt", 0
-    return data.get("status"), int(data.get("completed_scales", 0))
 
 
 def train_folder(
@@ -171,9 +136,9 @@ def _train_one(collection, path: Path, name: str, config, shard: Shard, store, d
         collection.record(shard.name, entry)
         return entry
 
-    status, completed = _run_status(run_dir)
+    status, completed = collection.run_state(name)
     if status == COMPLETE:
-        return {**record(COMPLETE, metrics=_metrics(run_dir)), "already": True}
+        return {**record(COMPLETE, metrics=collection.run_metrics(name)), "already": True}
     if status is None and run_dir.exists() and not collection.clear_unstarted_run(name):
         return record(FAILED, reason=f"{relative} exists but is not a run folder; move it away and rerun")
     began = time.perf_counter()
@@ -181,10 +146,10 @@ def _train_one(collection, path: Path, name: str, config, shard: Shard, store, d
         if status is None:
             pixels = store.load(str(path))
             plan, _ = training.fit_image(pixels, config)  # an image the pyramid cannot hold is skipped here
-            if not memory["skip_memory_check"]:
+            if not memory["skip_memory_check"]:  # checked here, to skip the image before it starts
                 training.check_memory(plan, config, device=device, limit=memory["memory_limit"])
             record(TRAINING, pid=os.getpid())
-            training.train(str(path), config, run_dir=run_dir, device=device, **memory)
+            training.train(str(path), config, run_dir=run_dir, device=device, skip_memory_check=True)
             extra = {}
         else:
             record(TRAINING, pid=os.getpid(), resumed_from_scale=completed)
@@ -196,7 +161,7 @@ def _train_one(collection, path: Path, name: str, config, shard: Shard, store, d
         return record(FAILED, reason=str(exc))
     except Exception as exc:  # one image's crash must not stop the others; the reason is kept
         return record(FAILED, reason=f"{type(exc).__name__}: {exc}")
-    return record(COMPLETE, seconds=round(time.perf_counter() - began, 3), metrics=_metrics(run_dir), **extra)
+    return record(COMPLETE, seconds=round(time.perf_counter() - began, 3), metrics=collection.run_metrics(name), **extra)
 
 
 def _publish(collection, names: Sequence[str]) -> None:

@@ -19,7 +19,6 @@ T = TypeVar("T")
 
 # An image's state in the collection, from its latest record.
 TRAINING, COMPLETE, FAILED, SKIPPED = "training", "complete", "failed", "skipped"
-FINISHED = (COMPLETE, FAILED, SKIPPED)  # nothing more to do for it in this configuration
 
 
 def _check_count(instance, attribute, value) -> None:

@@ -16,7 +16,7 @@ import attrs
 
 from domain.config import NetworkConfig, PyramidConfig
 from domain.errors import PlanningError
-from domain.networks import generator_padding, layer_widths
+from domain.networks import conv_layers, generator_padding, layer_widths
 from domain.pyramid import Shape, plan_pyramid
 
 
@@ -35,19 +35,10 @@ class MemoryModel:
 def im2col_elements(shape: Shape, scale: int, cfg: NetworkConfig) -> int:
     """Sum over the generator's and the critic's conv layers of C_in * k^2 * H_out * W_out at
     ``shape`` (the generator's input padded, the critic's not)."""
-    k = cfg.kernel_size
-    widths = layer_widths(scale, cfg)
-    total = 0
-    for c_in_out, (h, w) in (((3,) + widths + (3,), _padded(shape, cfg)), ((3,) + widths + (1,), shape)):
-        for c_in in c_in_out[:-1]:
-            h, w = h - (k - 1), w - (k - 1)
-            total += c_in * k * k * h * w
-    return total
-
-
-def _padded(shape: Shape, cfg: NetworkConfig) -> Shape:
     pad = generator_padding(cfg)
-    return shape[0] + 2 * pad, shape[1] + 2 * pad
+    padded = (shape[0] + 2 * pad, shape[1] + 2 * pad)
+    layers = conv_layers(padded, scale, cfg, out_channels=3) + conv_layers(shape, scale, cfg, out_channels=1)
+    return sum(c_in * cfg.kernel_size**2 * h * w for c_in, _, h, w in layers)
 
 
 def peak_bytes(shapes: Iterable[Shape], cfg: NetworkConfig, model: MemoryModel) -> float:

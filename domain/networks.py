@@ -42,16 +42,23 @@ def inherits_weights(scale: int, cfg: NetworkConfig = NetworkConfig()) -> bool:
     return scale > 0 and layer_widths(scale, cfg) == layer_widths(scale - 1, cfg)
 
 
-def conv_flops(shape: tuple[int, int], scale: int, cfg: NetworkConfig = NetworkConfig(), *, out_channels: int = 3) -> int:
-    """Multiply-adds x 2 of one forward pass of a scale's conv stack on a padded ``shape`` input
-    (unpadded convs: each layer trims kernel_size - 1 px)."""
+def conv_layers(shape: tuple[int, int], scale: int, cfg: NetworkConfig = NetworkConfig(), *,
+                out_channels: int = 3) -> list[tuple[int, int, int, int]]:
+    """(C_in, C_out, H_out, W_out) of every conv of a scale's stack on a ``shape`` input (unpadded
+    convs: each layer trims kernel_size - 1 px); the tail has ``out_channels`` (3 or 1)."""
     k, (h, w) = cfg.kernel_size, shape
     widths = (3,) + layer_widths(scale, cfg) + (out_channels,)
-    total = 0
+    layers = []
     for c_in, c_out in zip(widths, widths[1:]):
         h, w = h - (k - 1), w - (k - 1)
-        total += 2 * h * w * c_in * c_out * k * k
-    return total
+        layers.append((c_in, c_out, h, w))
+    return layers
+
+
+def conv_flops(shape: tuple[int, int], scale: int, cfg: NetworkConfig = NetworkConfig(), *, out_channels: int = 3) -> int:
+    """Multiply-adds x 2 of one forward pass of a scale's conv stack on a padded ``shape`` input."""
+    k2 = cfg.kernel_size**2
+    return sum(2 * h * w * c_in * c_out * k2 for c_in, c_out, h, w in conv_layers(shape, scale, cfg, out_channels=out_channels))
 
 
 def generator_padding(cfg: NetworkConfig = NetworkConfig()) -> int:
