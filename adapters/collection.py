@@ -42,6 +42,8 @@ def list_files(folder: str | os.PathLike) -> list[str]:
     """Every visible regular file directly in ``folder``, by name, numbers as numbers. All of them,
     images or not: a worker's share is by position in this list."""
     path = Path(folder)
+    if path.is_file():
+        raise BadImage(f"{folder} is a file; train-folder takes a folder of images (train takes one image)")
     if not path.is_dir():
         raise BadImage(f"{folder}: no such folder")
     names = [p.name for p in path.iterdir() if p.is_file() and not p.name.startswith(".")]

@@ -292,6 +292,8 @@ def test_an_empty_folder_or_one_with_no_images_fails_before_anything_is_written(
         train_folder(tmp_path / "texts", out=tmp_path / "c")
     with pytest.raises(BadImage, match="no such folder"):
         train_folder(tmp_path / "missing", out=tmp_path / "c")
+    with pytest.raises(BadImage, match="is a file"):
+        train_folder(tmp_path / "texts" / "a.txt", out=tmp_path / "c")
     assert not (tmp_path / "c").exists()
 
 
