@@ -15,7 +15,8 @@ from domain.noise import draw_noise, noise_channels, noise_shape
 from domain.pyramid import Shape, scaled_shape
 from domain.resize import Resampling, resize
 
-# (scale, generator input, prev) -> image, each (3, H, W) float32 in [-1, 1]
+# (scale, generator input, prev) -> image, each (3, H, W) float32 in [-1, 1], or a batch of them
+# (B, 3, H, W), which training's coarser path uses to walk all of an iteration's samples at once
 GeneratorFn = Callable[[int, np.ndarray, np.ndarray], np.ndarray]
 
 
@@ -32,16 +33,17 @@ def walk(
 ) -> np.ndarray:
     """Run scales ``start_scale`` .. ``stop_scale - 1`` (all by default) and return the last output.
 
-    ``noises[n]`` is the noise of scale n (entries below start_scale are ignored). Each output goes
-    up to the next scale by ``resampling.up``. The first scale's ``prev`` is ``start_image``
-    (resized to its shape when it has another), or zeros when there is none.
+    ``noises[n]`` is the noise of scale n (entries below start_scale are ignored), (3, H, W) or a
+    batch (B, 3, H, W) that walks B samples at once. Each output goes up to the next scale by
+    ``resampling.up``. The first scale's ``prev`` is ``start_image`` (resized to its shape when it
+    has another), or zeros when there is none.
     """
     stop_scale = len(shapes) if stop_scale is None else stop_scale
     if not 0 <= start_scale < stop_scale <= len(shapes):
         raise ScaleOutOfRange(f"cannot walk scales {start_scale}..{stop_scale - 1} of {len(shapes)}")
     first = shapes[start_scale]
     if start_image is None:
-        prev = np.zeros(noise_shape(first), np.float32)
+        prev = np.zeros(np.shape(noises[start_scale])[:-3] + noise_shape(first), np.float32)
     elif start_image.shape[-2:] == tuple(first):
         prev = np.asarray(start_image, np.float32)
     else:

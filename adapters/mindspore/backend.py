@@ -2,6 +2,8 @@
 keeps the trained generators in inference mode and evaluates them for every use."""
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import numpy as np
 from mindspore import Tensor
 
@@ -24,6 +26,27 @@ from domain.noise import draw_noise, noise_channels
 from domain.ports import IterationCallback, ScaleJob
 from domain.pyramid import Shape
 from domain.sampling import random_noises, walk
+
+
+class LazyLosses(Mapping):
+    """One iteration's losses as ``{name: float}``, each read from its tensor only when asked for:
+    a read is a host-device sync, and the progress bar and the log look at one iteration in ten
+    or fewer."""
+
+    def __init__(self, tensors: dict[str, Tensor]):
+        self._tensors = tensors
+        self._values: dict[str, float] = {}
+
+    def __getitem__(self, name: str) -> float:
+        if name not in self._values:
+            self._values[name] = float(self._tensors[name].asnumpy())
+        return self._values[name]
+
+    def __iter__(self):
+        return iter(self._tensors)
+
+    def __len__(self) -> int:
+        return len(self._tensors)
 
 
 class MindSporePyramid:
@@ -49,14 +72,22 @@ class MindSporePyramid:
         critic.update_parameters_name(f"d{scale}{tag}.")
         return generator, critic
 
-    def _random_prev(self, job: ScaleJob, rng: np.random.Generator) -> np.ndarray:
-        """A random sample of the coarser scales, upsampled to this scale (zeros at the coarsest)."""
-        if job.scale == 0:
-            return np.zeros_like(job.real)
+    def _critic_inputs(self, job: ScaleJob, rng: np.random.Generator, count: int) -> tuple[np.ndarray, list]:
+        """For ``count`` critic steps: random samples of the coarser scales upsampled to this scale
+        (zeros at the coarsest), (count, 3, H, W), and each step's mixing weight. Drawn in the
+        official order (a step's coarser noises, then its weight) and walked as one batch: one
+        generator call per coarser scale instead of one per step."""
         coarser = job.shapes[: job.scale]
-        noises = random_noises(rng, coarser, coarsest_channels=job.network.coarsest_noise_channels)
+        draws, alphas = [], []
+        for _ in range(count):
+            if coarser:
+                draws.append(random_noises(rng, coarser, coarsest_channels=job.network.coarsest_noise_channels))
+            alphas.append(Tensor(np.float32(rng.uniform())))
+        if not coarser:
+            return np.zeros((count, *job.real.shape), np.float32), alphas
+        noises = [np.stack([d[n] for d in draws]) for n in range(len(coarser))]
         image = walk(self.generate, shapes=coarser, amplitudes=job.amplitudes, noises=noises, resampling=job.resampling)
-        return job.resampling.up(image, job.shape)
+        return job.resampling.up(image, job.shape), alphas
 
     def train_scale(self, job: ScaleJob, rng: np.random.Generator, on_iteration: IterationCallback) -> np.ndarray:
         if job.scale != self.num_trained:
@@ -115,12 +146,11 @@ class MindSporePyramid:
                 z_star = draw_noise(rng, job.shape, channels)
                 rec_x = to_tensor(amplitude * z_star + job.reconstruction_prev)
             noise = draw_noise(rng, job.shape, channels)
-            for _ in range(cfg.critic_steps):
-                # As the official code: fresh coarser samples for every critic step; the noise at
-                # this scale is drawn once per iteration.
-                prev = self._random_prev(job, rng)
+            # As the official code: fresh coarser samples for every critic step; the noise at this
+            # scale is drawn once per iteration.
+            prevs, alphas = self._critic_inputs(job, rng, cfg.critic_steps)
+            for prev, alpha in zip(prevs, alphas):
                 x, prev_t = to_tensor(amplitude * noise + prev), to_tensor(prev)
-                alpha = Tensor(np.float32(rng.uniform()))
                 d_loss, (d_real, d_fake, penalty) = critic_step(real, x, prev_t, alpha)
             g_loss, adversarial, reconstruction = generator_steps.run(real, x, prev_t, rec_x, rec_prev)
             if iteration % 500 == 0 or iteration == cfg.iterations - 1:
@@ -128,19 +158,9 @@ class MindSporePyramid:
                 # train mode: one more reconstruction pass that its BatchNorm statistics see, the
                 # last thing they see before sampling.
                 generator(rec_x, rec_prev)
-            # Reading the losses is a host-device sync point; on CPU it costs nothing measurable.
-            on_iteration(
-                iteration,
-                {
-                    "critic": float(d_loss.asnumpy()),
-                    "d_real": float(d_real.asnumpy()),
-                    "d_fake": float(d_fake.asnumpy()),
-                    "penalty": float(penalty.asnumpy()),
-                    "generator": float(g_loss.asnumpy()),
-                    "adversarial": float(adversarial.asnumpy()),
-                    "reconstruction": float(reconstruction.asnumpy()),
-                },
-            )
+            losses = {"critic": d_loss, "d_real": d_real, "d_fake": d_fake, "penalty": penalty,
+                      "generator": g_loss, "adversarial": adversarial, "reconstruction": reconstruction}
+            on_iteration(iteration, LazyLosses(losses))
         generator.set_train(False)
         critic.set_train(False)
         adam = {

@@ -6,12 +6,12 @@ an iteration (through that fake and the current critic) and every generator step
 fresh reconstruction gradient. A step then costs one generator forward and backward pass instead
 of two plus a critic's. The official's generator steps never run the generator on the fake again,
 so its BatchNorm statistics only see the reconstruction: the pass that takes the adversarial
-gradient leaves them as they were.
+gradient restores them inside its graph.
 """
 from __future__ import annotations
 
 import mindspore as ms
-from mindspore import Tensor, nn
+from mindspore import ParameterTuple, Tensor, nn, ops
 
 from domain.config import TrainConfig
 from adapters.mindspore.losses import AdversarialLoss, CriticLoss, GeneratorLoss, ReconstructionLoss
@@ -35,15 +35,22 @@ class TrainStep(nn.Cell):
 
 
 class AdversarialGradient(nn.Cell):
-    """grad(x, prev) -> (adversarial loss, its gradient over the optimizer's parameters)."""
+    """grad(x, prev) -> (adversarial loss, its gradient over the optimizer's parameters), leaving
+    ``statistics`` (the generator's BatchNorm running statistics) as they were before the pass.
+    The restore happens in the graph: copying them through the host cost 2 ms an iteration."""
 
-    def __init__(self, adversarial: nn.Cell, optimizer: nn.Optimizer):
+    def __init__(self, adversarial: nn.Cell, optimizer: nn.Optimizer, statistics: list):
         super().__init__()
         self.adversarial = adversarial
         self.weights = optimizer.parameters
+        self.statistics = ParameterTuple(statistics)
 
     def construct(self, x, prev):
-        return ms.value_and_grad(self.adversarial, None, self.weights)(x, prev)
+        saved = [ops.stop_gradient(p * 1.0) for p in self.statistics]
+        loss, grads = ms.value_and_grad(self.adversarial, None, self.weights)(x, prev)
+        for p, value in zip(self.statistics, saved):
+            grads = ops.depend(grads, ops.assign(p, value))
+        return loss, grads
 
 
 class KeptAdversarialStep(nn.Cell):
@@ -92,11 +99,11 @@ class GeneratorSteps:
         if self.reuse:
             adversarial = AdversarialLoss(generator, critic, kind=cfg.loss)
             reconstruction = ReconstructionLoss(generator, weight=cfg.reconstruction_weight)
-            self.adversarial_gradient = AdversarialGradient(adversarial, optimizer)
+            statistics = [p for name, p in generator.parameters_and_names() if ".moving_" in name]
+            self.adversarial_gradient = AdversarialGradient(adversarial, optimizer, statistics)
             self.step = KeptAdversarialStep(reconstruction, optimizer)
             self.adversarial_gradient.set_train()
             self.step.set_train()
-            self.statistics = [p for name, p in generator.parameters_and_names() if ".moving_" in name]
         else:
             loss = GeneratorLoss(generator, critic, kind=cfg.loss, reconstruction_weight=cfg.reconstruction_weight)
             self.fresh = TrainStep(loss, optimizer)
@@ -107,18 +114,10 @@ class GeneratorSteps:
             for _ in range(self.count):
                 total, (adversarial, reconstruction) = self.fresh(real, x, prev, rec_x, rec_prev)
             return total, adversarial, reconstruction
-        adversarial, adv_grads = self.kept_adversarial_gradient(x, prev)
+        adversarial, adv_grads = self.adversarial_gradient(x, prev)
         for _ in range(self.count):
             rec_total, reconstruction = self.step(real, rec_x, rec_prev, *adv_grads)
         return adversarial + rec_total, adversarial, reconstruction
-
-    def kept_adversarial_gradient(self, x, prev):
-        """The adversarial loss and gradient, with the generator's BatchNorm statistics restored."""
-        saved = [Tensor(p.asnumpy()) for p in self.statistics]
-        adversarial, adv_grads = self.adversarial_gradient(x, prev)
-        for p, value in zip(self.statistics, saved):
-            p.set_data(value)
-        return adversarial, adv_grads
 
 
 def make_generator_steps(generator: Generator, critic: Critic, optimizer: nn.Adam, cfg: TrainConfig) -> GeneratorSteps:

@@ -134,3 +134,24 @@ def test_a_critic_weight_gradient_matches_finite_differences(critic_case):
     want = (wgan_gp_loss(up, r64, f64, alpha, 0.1)[0] - wgan_gp_loss(down, r64, f64, alpha, 0.1)[0]) / (2 * eps)
     assert abs(want) > 1e-3  # a weight that matters
     assert got[idx] == pytest.approx(want, rel=5e-3, abs=1e-5)
+
+
+def test_leaky_relu_has_the_official_values_and_slopes(critic_case):
+    import mindspore as ms
+    from mindspore import nn
+
+    from adapters.mindspore.networks import LeakyReLU
+
+    x = np.array([-3.0, -0.5, -1e-3, 1e-3, 0.5, 3.0], np.float32)
+    act = LeakyReLU(0.2)
+    assert act(ms.Tensor(x)).asnumpy() == pytest.approx(np.where(x > 0, x, 0.2 * x), abs=1e-7)
+
+    class Slope(nn.Cell):
+        def __init__(self):
+            super().__init__()
+            self.act = act
+
+        def construct(self, x):
+            return ms.grad(self.act)(x)
+
+    assert Slope()(ms.Tensor(x)).asnumpy() == pytest.approx(np.where(x > 0, 1.0, 0.2))

@@ -264,7 +264,7 @@ def test_reused_fake_steps_apply_the_adversarial_gradient_taken_once_and_leave_b
     adversarial.set_train()
     want = [g.asnumpy() for g in ms.value_and_grad(adversarial, None, adam.parameters)(x, prev)[1]]
     stats = {n: p.asnumpy().copy() for n, p in named_parameters(generator).items() if ".moving_" in n}
-    _, kept = steps.kept_adversarial_gradient(x, prev)
+    _, kept = steps.adversarial_gradient(x, prev)
     for got, expected in zip(kept, want):
         np.testing.assert_allclose(got.asnumpy(), expected, rtol=1e-4, atol=1e-6)
     for name, value in stats.items():  # as the official's generator steps, which never rerun the fake
@@ -299,3 +299,51 @@ def test_the_fresh_fake_generator_loss_is_the_adversarial_term_plus_the_weighted
     assert float(mse.asnumpy()) == pytest.approx(expected_mse, rel=1e-5)
     assert float(total.asnumpy()) == pytest.approx(float(alone) + 10.0 * expected_mse, rel=1e-5)
     assert rec.shape == real.shape
+
+
+def test_the_critic_steps_coarser_samples_walk_as_one_batch_drawn_in_the_official_order(tiny_run):
+    from adapters.mindspore.networks import run_inference
+    from domain.ports import ScaleJob
+    from domain.sampling import random_noises, walk
+
+    model, backend = tiny_run, tiny_run.backend
+    n, shapes = 2, model.plan.shapes
+    job = ScaleJob(
+        scale=n, shapes=shapes[: n + 1], amplitudes=tuple(model.amplitudes[: n + 1]), real=model.reals()[n],
+        z_star=np.zeros((3, *shapes[0]), np.float32), reconstruction_prev=np.zeros((3, *shapes[n]), np.float32),
+        channels=8, inherit=False, network=model.config.network, train=model.config.train,
+        resampling=model.resampling,
+    )
+    prevs, alphas = backend._critic_inputs(job, np.random.default_rng(5), 3)  # noqa: SLF001
+    rng = np.random.default_rng(5)  # the same stream, one step at a time as the official draws it
+    for prev, alpha in zip(prevs, alphas):
+        noises = random_noises(rng, shapes[:n], coarsest_channels=model.coarsest_noise_channels)
+        alone = walk(model.generator, shapes=shapes[:n], amplitudes=model.amplitudes[:n], noises=noises,
+                     resampling=model.resampling)
+        np.testing.assert_allclose(prev, model.resampling.up(alone, shapes[n]), atol=2e-6)
+        assert float(alpha.asnumpy()) == np.float32(rng.uniform())
+    x = np.random.default_rng(1).standard_normal((2, 3, *shapes[1])).astype(np.float32)
+    batch = run_inference(backend.generators[1], x, np.zeros_like(x))
+    for k in range(2):
+        np.testing.assert_allclose(batch[k], run_inference(backend.generators[1], x[k], np.zeros_like(x[k])), atol=1e-6)
+
+
+def test_losses_are_read_from_their_tensors_only_when_asked_for():
+    from mindspore import Tensor
+
+    from adapters.mindspore.backend import LazyLosses
+
+    class Counting:
+        reads = 0
+
+        def __init__(self, value):
+            self.tensor = Tensor(np.float32(value))
+
+        def asnumpy(self):
+            Counting.reads += 1
+            return self.tensor.asnumpy()
+
+    losses = LazyLosses({"critic": Counting(1.5), "generator": Counting(-2.0)})
+    assert Counting.reads == 0 and len(losses) == 2 and list(losses) == ["critic", "generator"]
+    assert losses["critic"] == 1.5 and losses["critic"] == 1.5 and Counting.reads == 1
+    assert dict(losses) == {"critic": 1.5, "generator": -2.0} and Counting.reads == 2

@@ -93,6 +93,19 @@ def test_the_generator_input_is_prev_plus_amplified_noise(case):
         np.testing.assert_allclose(x, amplitudes[scale] * noises[scale] + prev, rtol=1e-6, atol=1e-6)
 
 
+@given(walks(), st.integers(1, 4), seeds)
+def test_a_batch_of_noises_walks_as_each_sample_would_alone(case, batch, seed):
+    shapes, amplitudes, _, start, stop, resampling = case
+    rng = np.random.default_rng(seed)
+    draws = [random_noises(rng, shapes, coarsest_channels=1) for _ in range(batch)]
+    stacked = [np.stack([d[n] for d in draws]) for n in range(len(shapes))]
+    kwargs = dict(shapes=shapes, amplitudes=amplitudes, resampling=resampling, start_scale=start, stop_scale=stop)
+    together = walk(FakeGenerator(), noises=stacked, **kwargs)
+    assert together.shape == (batch, *noise_shape(shapes[stop - 1]))
+    for k, noises in enumerate(draws):
+        np.testing.assert_allclose(together[k], walk(FakeGenerator(), noises=noises, **kwargs), rtol=1e-6, atol=1e-6)
+
+
 @given(walks(), st.data())
 def test_a_start_image_is_resized_to_the_start_scale_as_its_prev(case, data):
     shapes, amplitudes, noises, start, stop, resampling = case
