@@ -34,13 +34,13 @@ def launcher_shard(device: str = "CPU"):
     return None if joined is None else Shard(index=joined[0], count=joined[1])
 
 
-def memory(device: str = "CPU"):
+def memory(device: str = "CPU", generator_fake: str = "stale"):
     """(the backend's memory model or None, bytes available or None): what the check before
     training compares; either None skips it."""
     from adapters.machine import available_memory_bytes
     from adapters.mindspore.memory import model_for
 
-    return model_for(device), available_memory_bytes()
+    return model_for(device, generator_fake), available_memory_bytes()
 
 
 def images() -> ImageStore:

@@ -60,7 +60,7 @@ def check_memory(plan: PyramidPlan, config: SinGANConfig, *, device: str, limit:
     the machine has (or than ``limit`` bytes); returns the estimated peak (None: not estimated)."""
     from domain.memory import check_fits
 
-    model, available = bootstrap.memory(device)
+    model, available = bootstrap.memory(device, config.train.generator_fake)
     if model is None:
         return None
     if limit is not None:

@@ -12,7 +12,8 @@ Counted FLOPs (an approximation, stated so numbers stay comparable): a conv stac
 costs F = sum of 2 Cin Cout k^2 Hout Wout; a backward pass costs 2F. A WGAN-GP critic step is
 F_G + 13 F_D (three critic forwards, two backward passes, the input gradient and its backward
 counted as 2F_D + 4F_D); a generator step is 6 F_G + 3 F_D (two generator forwards and their
-backward passes, one critic forward and a data-only backward).
+backward passes, one critic forward and a data-only backward), or with ``generator_fake=stale``
+(the official steps) F_G + 3 F_D once an iteration and 5 F_G a step.
 """
 from __future__ import annotations
 
@@ -145,6 +146,9 @@ def main(argv=None) -> int:
         # later ones only the reconstruction (forward and two backward: 3 G passes).
         if t.generator_fake == "reuse":
             g_flops = (6 * f_g + 3 * f_d) + (t.generator_steps - 1) * 3 * f_g
+        elif t.generator_fake == "stale":  # the recorded fake and the critic's input gradient, then
+            # per step a backward pass through the saved graph and the reconstruction's 3 passes
+            g_flops = (f_g + 3 * f_d) + t.generator_steps * 5 * f_g
         else:
             g_flops = t.generator_steps * (6 * f_g + 3 * f_d)
         flops_iter = t.critic_steps * (f_g + 13 * f_d) + g_flops

@@ -15,7 +15,7 @@ LOSS_KINDS = ("wgan-gp", "zero-gp", "lsgan")
 RESAMPLING_KINDS = ("bicubic", "linear")
 BIAS_INITS = ("uniform", "zero")
 RECONSTRUCTION_NOISES = ("redraw", "fixed")
-GENERATOR_FAKES = ("reuse", "fresh")
+GENERATOR_FAKES = ("stale", "reuse", "fresh")
 
 
 def _check(predicate, description: str):
@@ -108,11 +108,12 @@ class TrainConfig:
     reconstruction_noise: str = attrs.field(
         default="redraw", validator=_check(lambda v: v in RECONSTRUCTION_NOISES, f"one of {RECONSTRUCTION_NOISES}")
     )
-    # Generator steps: "reuse" the fake of the last critic step for the adversarial gradient, taken
-    # once and applied in every generator step of the iteration (official); "fresh" remakes the
-    # fake from the current generator in every step.
+    # Generator steps, all through the fake of the last critic step: "stale" back-propagates each
+    # step's adversarial loss through that fake's saved graph with the weights as the previous
+    # steps left them (what the official code's PyTorch does); "reuse" takes the adversarial
+    # gradient once and applies it in every step; "fresh" remakes the fake in every step.
     generator_fake: str = attrs.field(
-        default="reuse", validator=_check(lambda v: v in GENERATOR_FAKES, f"one of {GENERATOR_FAKES}")
+        default="stale", validator=_check(lambda v: v in GENERATOR_FAKES, f"one of {GENERATOR_FAKES}")
     )
     seed: int = attrs.field(default=0, validator=_int_at_least(0))
 
@@ -177,11 +178,13 @@ PRESETS: dict[str, dict[str, Any]] = {
     # The official recipe and the official code's details, exactly.
     "paper": {},
     # About 5 minutes on a 2-core CPU: a 96 px image, 32-channel nets at every scale, 200
-    # iterations a scale (the official 3 critic + 3 generator steps each, every official detail).
+    # iterations a scale (the official 3 critic + 3 generator steps each, every official detail
+    # but one: the generator steps reuse their first adversarial gradient, 25% less time a run).
     "quick": {
         "pyramid.max_size": 96,
         "network.max_channels": 32,
         "train.iterations": 200,
+        "train.generator_fake": "reuse",
     },
 }
 

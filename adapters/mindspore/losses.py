@@ -58,22 +58,33 @@ class CriticLoss(nn.Cell):
         return total, (d_real.mean(), d_fake.mean(), penalty)
 
 
+class CriticScore(nn.Cell):
+    """The generator's adversarial loss of an image ``fake`` under the critic."""
+
+    def __init__(self, critic: Critic, *, kind: str):
+        super().__init__()
+        self.critic = critic
+        self.kind = kind
+
+    def construct(self, fake):
+        d_fake = self.critic(fake)
+        if self.kind == "wgan-gp":
+            return -d_fake.mean()
+        if self.kind == "zero-gp":
+            return ops.softplus(-d_fake).mean()
+        return ((d_fake - 1.0) ** 2).mean()  # lsgan
+
+
 class AdversarialLoss(nn.Cell):
     """The generator's adversarial term alone, on the fake of ``x`` and ``prev``."""
 
     def __init__(self, generator: Generator, critic: Critic, *, kind: str):
         super().__init__()
         self.generator = generator
-        self.critic = critic
-        self.kind = kind
+        self.score = CriticScore(critic, kind=kind)
 
     def construct(self, x, prev):
-        d_fake = self.critic(self.generator(x, prev))
-        if self.kind == "wgan-gp":
-            return -d_fake.mean()
-        if self.kind == "zero-gp":
-            return ops.softplus(-d_fake).mean()
-        return ((d_fake - 1.0) ** 2).mean()  # lsgan
+        return self.score(self.generator(x, prev))
 
 
 class ReconstructionLoss(nn.Cell):

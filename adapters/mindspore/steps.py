@@ -1,12 +1,15 @@
-"""Compiled train steps, built once per scale: the critic's, and the generator's in two variants.
+"""Compiled train steps, built once per scale: the critic's, and the generator's in three variants.
 
-Generator steps with ``generator_fake="reuse"`` follow the official code, whose generator steps
-all back-propagate through the fake of the last critic step: the adversarial gradient is taken once
-an iteration (through that fake and the current critic) and every generator step applies it plus a
-fresh reconstruction gradient. A step then costs one generator forward and backward pass instead
-of two plus a critic's. The official's generator steps never run the generator on the fake again,
-so its BatchNorm statistics only see the reconstruction: the pass that takes the adversarial
-gradient restores them inside its graph.
+The official code's generator steps all back-propagate through the fake of the last critic step,
+whose graph PyTorch keeps: its saved activations are those of that forward pass, while the weights
+the backward pass multiplies by are the ones the previous generator steps have meanwhile updated
+in place. ``generator_fake="stale"`` does exactly that: ``RecordedFake`` makes the fake and keeps
+what autograd would, ``StaleStep`` takes each step's adversarial gradient through it with the
+current weights (``StaleSurrogate``) plus a fresh reconstruction gradient. ``"reuse"`` takes the
+first step's adversarial gradient and applies it in every step (equal to "stale" while the weights
+have not moved); ``"fresh"`` remakes the fake from the current generator in every step. In the
+first two, as in the official, the generator's BatchNorm statistics only see the reconstruction
+passes: the pass that makes the fake restores them inside its graph.
 """
 from __future__ import annotations
 
@@ -14,8 +17,10 @@ import mindspore as ms
 from mindspore import ParameterTuple, Tensor, nn, ops
 
 from domain.config import TrainConfig
-from adapters.mindspore.losses import AdversarialLoss, CriticLoss, GeneratorLoss, ReconstructionLoss
+from adapters.mindspore.losses import AdversarialLoss, CriticLoss, CriticScore, GeneratorLoss, ReconstructionLoss
 from adapters.mindspore.networks import Critic, Generator
+
+_BN_EPS = 1e-5  # nn.BatchNorm2d's default, which the generator's blocks keep
 
 
 class TrainStep(nn.Cell):
@@ -72,6 +77,111 @@ class KeptAdversarialStep(nn.Cell):
         return rec, mse
 
 
+def _channel_mean(x):
+    return x.mean(axis=(0, 2, 3), keep_dims=True)
+
+
+class RecordedFake(nn.Cell):
+    """fake(x, prev) -> (adversarial loss, its gradient at the fake, *the saved graph): the
+    generator's train-mode pass as the last critic step made it, and what PyTorch's autograd keeps
+    of it for a backward pass: each conv's input, each BatchNorm's normalised values and inverse
+    standard deviation, each LeakyReLU's slopes, the tanh output. The BatchNorm running statistics
+    are restored (the official makes this pass once, in the critic step)."""
+
+    def __init__(self, generator: Generator, critic: Critic, statistics: list, *, kind: str, slope: float):
+        super().__init__()
+        self.generator = generator
+        self.score = CriticScore(critic, kind=kind)
+        self.statistics = ParameterTuple(statistics)
+        self.depth = len(generator.net.body)
+        self.slope = slope
+
+    def _block(self, index: int):
+        return self.generator.net.head if index == 0 else self.generator.net.body[index - 1]
+
+    def construct(self, x, prev):
+        saved = [ops.stop_gradient(p * 1.0) for p in self.statistics]
+        h = self.generator.pad(x)
+        inputs, normalised, inv_stds, slopes = (), (), (), ()
+        for i in range(self.depth + 1):
+            block = self._block(i)
+            inputs += (h,)
+            c = block.conv(h)
+            centred = c - _channel_mean(c)
+            inv_std = ops.rsqrt(_channel_mean(centred * centred) + _BN_EPS)
+            y = block.bn(c)
+            h = block.act(y)
+            normalised += (centred * inv_std,)
+            inv_stds += (inv_std,)
+            slopes += (self.slope + (1.0 - self.slope) * (y > 0).astype(y.dtype),)
+        inputs += (h,)
+        t = ops.tanh(self.generator.net.tail(h))
+        fake = t + prev
+        loss, at_fake = ms.value_and_grad(self.score)(fake)
+        for p, value in zip(self.statistics, saved):
+            at_fake = ops.depend(at_fake, ops.assign(p, value))
+        # Flat: a graph's nested-tuple inputs recompile it on every call.
+        return (loss, at_fake) + inputs + normalised + inv_stds + slopes + (t,)
+
+
+class StaleSurrogate(nn.Cell):
+    """A scalar whose gradient over the generator's weights is PyTorch's backward pass through a
+    saved graph (``RecordedFake``) with the weights as they are now: each layer's weight gradient
+    from its saved input, each input gradient through the current weights, BatchNorm's backward
+    from its saved statistics and the current scale, the activations' slopes as saved. Every term
+    below is the saved value plus a zero-valued carrier of the gradient (``v - stop_gradient(v)``),
+    so the function's value never matters, only its derivatives."""
+
+    def __init__(self, generator: Generator):
+        super().__init__()
+        self.generator = generator
+        self.depth = len(generator.net.body)
+
+    def _block(self, index: int):
+        return self.generator.net.head if index == 0 else self.generator.net.body[index - 1]
+
+    def construct(self, at_fake, graph):
+        n = self.depth + 1  # blocks; the graph holds n + 1 inputs, then n of each saved kind, then t
+        inputs, normalised = graph[: n + 1], graph[n + 1 : 2 * n + 1]
+        inv_stds, slopes, t = graph[2 * n + 1 : 3 * n + 1], graph[3 * n + 1 : 4 * n + 1], graph[-1]
+        carrier = inputs[0] * 0.0
+        for i in range(self.depth + 1):
+            block = self._block(i)
+            c = block.conv(inputs[i]) + ops.conv2d(carrier, block.conv.weight)
+            dc = c - ops.stop_gradient(c)
+            xhat = normalised[i]
+            projected = dc - _channel_mean(dc) - xhat * _channel_mean(dc * xhat)
+            gamma = block.bn.gamma.reshape(1, -1, 1, 1)
+            beta = block.bn.beta.reshape(1, -1, 1, 1)
+            y = gamma * (xhat + inv_stds[i] * projected) + beta
+            carrier = slopes[i] * (y - ops.stop_gradient(y))
+        tail = self.generator.net.tail
+        pre = tail(inputs[-1]) + ops.conv2d(carrier, tail.weight)
+        out = (1.0 - t * t) * (pre - ops.stop_gradient(pre))
+        return (ops.stop_gradient(at_fake) * out).sum()
+
+
+class StaleStep(nn.Cell):
+    """step(real, rec_x, rec_prev, at_fake, *saved graph) -> (reconstruction loss, mse): one
+    official generator step: the adversarial gradient through the saved graph with the current
+    weights, plus a fresh reconstruction gradient, one Adam update."""
+
+    def __init__(self, surrogate: StaleSurrogate, reconstruction: nn.Cell, optimizer: nn.Optimizer):
+        super().__init__()
+        self.surrogate = surrogate
+        self.reconstruction = reconstruction
+        self.optimizer = optimizer
+        self.weights = optimizer.parameters
+
+    def construct(self, real, rec_x, rec_prev, at_fake, *graph):
+        adv_grads = ms.grad(self.surrogate, None, self.weights)(at_fake, graph)
+        (rec, mse), rec_grads = ms.value_and_grad(self.reconstruction, None, self.weights, has_aux=True)(
+            real, rec_x, rec_prev
+        )
+        self.optimizer(tuple(a + r for a, r in zip(adv_grads, rec_grads)))
+        return rec, mse
+
+
 def make_adam(cell: nn.Cell, lr: float, cfg: TrainConfig) -> nn.Adam:
     # A tensor learning rate becomes a Parameter we can lower in place at the milestone.
     return nn.Adam(cell.trainable_params(), learning_rate=Tensor(lr, ms.float32), beta1=cfg.beta1, beta2=cfg.beta2)
@@ -95,11 +205,16 @@ class GeneratorSteps:
 
     def __init__(self, generator: Generator, critic: Critic, optimizer: nn.Adam, cfg: TrainConfig):
         self.count = cfg.generator_steps
-        self.reuse = cfg.generator_fake == "reuse"
-        if self.reuse:
+        self.mode = cfg.generator_fake
+        statistics = [p for name, p in generator.parameters_and_names() if ".moving_" in name]
+        reconstruction = ReconstructionLoss(generator, weight=cfg.reconstruction_weight)
+        if self.mode == "stale":
+            self.record = RecordedFake(generator, critic, statistics, kind=cfg.loss, slope=generator.net.head.act.slope)
+            self.step = StaleStep(StaleSurrogate(generator), reconstruction, optimizer)
+            self.record.set_train()
+            self.step.set_train()
+        elif self.mode == "reuse":
             adversarial = AdversarialLoss(generator, critic, kind=cfg.loss)
-            reconstruction = ReconstructionLoss(generator, weight=cfg.reconstruction_weight)
-            statistics = [p for name, p in generator.parameters_and_names() if ".moving_" in name]
             self.adversarial_gradient = AdversarialGradient(adversarial, optimizer, statistics)
             self.step = KeptAdversarialStep(reconstruction, optimizer)
             self.adversarial_gradient.set_train()
@@ -110,10 +225,15 @@ class GeneratorSteps:
             self.fresh.set_train()
 
     def run(self, real, x, prev, rec_x, rec_prev):
-        if not self.reuse:
+        if self.mode == "fresh":
             for _ in range(self.count):
                 total, (adversarial, reconstruction) = self.fresh(real, x, prev, rec_x, rec_prev)
             return total, adversarial, reconstruction
+        if self.mode == "stale":
+            adversarial, at_fake, *graph = self.record(x, prev)
+            for _ in range(self.count):
+                rec_total, reconstruction = self.step(real, rec_x, rec_prev, at_fake, *graph)
+            return adversarial + rec_total, adversarial, reconstruction
         adversarial, adv_grads = self.adversarial_gradient(x, prev)
         for _ in range(self.count):
             rec_total, reconstruction = self.step(real, rec_x, rec_prev, *adv_grads)

@@ -155,3 +155,93 @@ def test_leaky_relu_has_the_official_values_and_slopes(critic_case):
             return ms.grad(self.act)(x)
 
     assert Slope()(ms.Tensor(x)).asnumpy() == pytest.approx(np.where(x > 0, 1.0, 0.2))
+
+
+def conv_backward(x, w, g):
+    """Gradients of conv_valid(x, w, b) for an output gradient g: (d input, d weight, d bias)."""
+    k = w.shape[-1]
+    h, wd = g.shape[1], g.shape[2]
+    dx = np.zeros_like(x)
+    dw = np.zeros_like(w)
+    for i in range(k):
+        for j in range(k):
+            dw[:, :, i, j] = np.einsum("ohw,chw->oc", g, x[:, i : i + h, j : j + wd])
+            dx[:, i : i + h, j : j + wd] += np.einsum("oc,ohw->chw", w[:, :, i, j], g)
+    return dx, dw, g.sum(axis=(1, 2))
+
+
+def test_later_generator_steps_back_propagate_through_the_saved_graph_with_the_current_weights():
+    """As PyTorch does when the official code steps the optimizer between backward passes of one
+    retained graph: saved inputs, BatchNorm statistics and slopes from the forward pass, the
+    weights (for input gradients) and BatchNorm scales as they are now."""
+    import mindspore as ms
+    from mindspore import nn
+
+    import adapters.mindspore  # noqa: F401
+    from adapters.mindspore.device import configure
+
+    configure("CPU")
+    from adapters.mindspore.networks import Critic, Generator, initialise, named_parameters, to_tensor
+    from adapters.mindspore.steps import RecordedFake, StaleSurrogate
+
+    rng = np.random.default_rng(4)
+    generator, critic = Generator((3, 3), CFG), Critic((3, 3), CFG)
+    generator.update_parameters_name("g.")
+    critic.update_parameters_name("d.")
+    initialise(generator, rng)
+    initialise(critic, rng)
+    stats = [p for n, p in generator.parameters_and_names() if ".moving_" in n]
+    record = RecordedFake(generator, critic, stats, kind="wgan-gp", slope=0.2)
+    record.set_train()
+    x = rng.standard_normal(SHAPE).astype(np.float32)
+    prev = rng.uniform(-1, 1, SHAPE).astype(np.float32)
+    _, at_fake, *graph = record(to_tensor(x), to_tensor(prev))
+    w0 = {k: v.asnumpy().astype(np.float64) for k, v in named_parameters(generator).items()}
+    # The optimizer moves every weight before the next backward pass.
+    params = named_parameters(generator)
+    w1 = {k: v * (1 + 0.3 * rng.standard_normal(v.shape)) if "moving" not in k else v for k, v in w0.items()}
+    for k, v in w1.items():
+        params[k].set_data(ms.Tensor(v.astype(np.float32)))
+
+    surrogate = StaleSurrogate(generator)
+    weights = ms.ParameterTuple(generator.trainable_params())
+
+    class Grad(nn.Cell):
+        def __init__(self):
+            super().__init__()
+            self.surrogate = surrogate
+
+        def construct(self, at_fake, *graph):
+            return ms.grad(self.surrogate, None, weights)(at_fake, graph)
+
+    names = {id(p): name for name, p in params.items()}
+    got = {names[id(p)]: g.asnumpy() for p, g in zip(weights, Grad()(at_fake, *graph))}
+
+    # numpy: the forward pass at w0, saving what autograd saves; the backward pass with w1.
+    pad = 3
+    h = np.pad(x.astype(np.float64), ((0, 0), (pad, pad), (pad, pad)))
+    saved = []
+    for block in ("net.head", "net.body.0"):
+        c = conv_valid(h, w0[f"{block}.conv.weight"], w0[f"{block}.conv.bias"])
+        mean, var = c.mean(axis=(1, 2), keepdims=True), c.var(axis=(1, 2), keepdims=True)
+        xhat = (c - mean) / np.sqrt(var + 1e-5)
+        y = w0[f"{block}.bn.gamma"][:, None, None] * xhat + w0[f"{block}.bn.beta"][:, None, None]
+        saved.append((block, h, xhat, 1 / np.sqrt(var + 1e-5), np.where(y > 0, 1.0, 0.2)))
+        h = np.where(y > 0, y, 0.2 * y)
+    t = np.tanh(conv_valid(h, w0["net.tail.weight"], w0["net.tail.bias"]))
+    want = {}
+    g = at_fake.asnumpy()[0].astype(np.float64) * (1 - t * t)
+    g, want["net.tail.weight"], want["net.tail.bias"] = conv_backward(h, w1["net.tail.weight"], g)
+    for block, inp, xhat, inv_std, slope in reversed(saved):
+        g = g * slope
+        want[f"{block}.bn.gamma"], want[f"{block}.bn.beta"] = (g * xhat).sum(axis=(1, 2)), g.sum(axis=(1, 2))
+        mean = lambda a: a.mean(axis=(1, 2), keepdims=True)  # noqa: E731
+        g = w1[f"{block}.bn.gamma"][:, None, None] * inv_std * (g - mean(g) - xhat * mean(g * xhat))
+        g, want[f"{block}.conv.weight"], want[f"{block}.conv.bias"] = conv_backward(inp, w1[f"{block}.conv.weight"], g)
+    for name, value in want.items():
+        scale = np.abs(value).max()
+        if name.endswith("conv.bias") and name != "net.tail.bias":
+            assert np.abs(got[name]).max() < 1e-5  # BatchNorm cancels a conv bias: zero either way
+            continue
+        np.testing.assert_allclose(got[name], value, rtol=1e-3, atol=1e-4 * scale, err_msg=name)
+    assert not np.allclose(got["net.head.conv.weight"], 0)

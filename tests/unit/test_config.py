@@ -29,7 +29,7 @@ def test_defaults_are_the_official_singan_recipe():
     # iteration at the coarsest scale, generator steps through the last critic step's fake, and
     # MATLAB-style bicubic resampling.
     assert (net.coarsest_noise_channels, net.bias_init) == (1, "uniform")
-    assert (train.reconstruction_noise, train.generator_fake) == ("redraw", "reuse")
+    assert (train.reconstruction_noise, train.generator_fake) == ("redraw", "stale")
     assert cfg.pyramid.resampling == "bicubic"
 
 
@@ -85,7 +85,7 @@ OUT_OF_RANGE = [
     (TrainConfig, "beta2", 1.0),
     (TrainConfig, "lr_milestone", -1),
     (TrainConfig, "reconstruction_noise", "sometimes"),
-    (TrainConfig, "generator_fake", "stale"),
+    (TrainConfig, "generator_fake", "recycled"),
     (NetworkConfig, "coarsest_noise_channels", 2),
     (NetworkConfig, "bias_init", "kaiming"),
     (PyramidConfig, "resampling", "nearest"),
