@@ -179,7 +179,8 @@ PRESETS: dict[str, dict[str, Any]] = {
     "paper": {},
     # About 5 minutes on a 2-core CPU: a 96 px image, 32-channel nets at every scale, 200
     # iterations a scale (the official 3 critic + 3 generator steps each, every official detail
-    # but one: the generator steps reuse their first adversarial gradient, 25% less time a run).
+    # but one: the generator steps reuse their first adversarial gradient, a third less time an
+    # iteration than the official steps).
     "quick": {
         "pyramid.max_size": 96,
         "network.max_channels": 32,

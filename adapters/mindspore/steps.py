@@ -144,10 +144,12 @@ class StaleSurrogate(nn.Cell):
         n = self.depth + 1  # blocks; the graph holds n + 1 inputs, then n of each saved kind, then t
         inputs, normalised = graph[: n + 1], graph[n + 1 : 2 * n + 1]
         inv_stds, slopes, t = graph[2 * n + 1 : 3 * n + 1], graph[3 * n + 1 : 4 * n + 1], graph[-1]
-        carrier = inputs[0] * 0.0
+        carrier = inputs[0] * 0.0  # the head's input needs no gradient
         for i in range(self.depth + 1):
             block = self._block(i)
-            c = block.conv(inputs[i]) + ops.conv2d(carrier, block.conv.weight)
+            # One conv of the saved input plus the carrier: its weight gradient sees the saved
+            # input, its input gradient the current weights.
+            c = block.conv(inputs[i] + carrier)
             dc = c - ops.stop_gradient(c)
             xhat = normalised[i]
             projected = dc - _channel_mean(dc) - xhat * _channel_mean(dc * xhat)
@@ -156,7 +158,7 @@ class StaleSurrogate(nn.Cell):
             y = gamma * (xhat + inv_stds[i] * projected) + beta
             carrier = slopes[i] * (y - ops.stop_gradient(y))
         tail = self.generator.net.tail
-        pre = tail(inputs[-1]) + ops.conv2d(carrier, tail.weight)
+        pre = tail(inputs[-1] + carrier)
         out = (1.0 - t * t) * (pre - ops.stop_gradient(pre))
         return (ops.stop_gradient(at_fake) * out).sum()
 
