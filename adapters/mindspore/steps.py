@@ -20,8 +20,6 @@ from domain.config import TrainConfig
 from adapters.mindspore.losses import AdversarialLoss, CriticLoss, CriticScore, GeneratorLoss, ReconstructionLoss
 from adapters.mindspore.networks import Critic, Generator
 
-_BN_EPS = 1e-5  # nn.BatchNorm2d's default, which the generator's blocks keep
-
 
 class TrainStep(nn.Cell):
     """Loss, gradients over the optimizer's parameters only, one optimizer update; returns the loss
@@ -81,6 +79,11 @@ def _channel_mean(x):
     return x.mean(axis=(0, 2, 3), keep_dims=True)
 
 
+def _block(generator: Generator, index: int):
+    """The generator's conv block ``index``: 0 is the head, then the body's."""
+    return generator.net.head if index == 0 else generator.net.body[index - 1]
+
+
 class RecordedFake(nn.Cell):
     """fake(x, prev) -> (adversarial loss, its gradient at the fake, *the saved graph): the
     generator's train-mode pass as the last critic step made it, and what PyTorch's autograd keeps
@@ -88,32 +91,29 @@ class RecordedFake(nn.Cell):
     standard deviation, each LeakyReLU's slopes, the tanh output. The BatchNorm running statistics
     are restored (the official makes this pass once, in the critic step)."""
 
-    def __init__(self, generator: Generator, critic: Critic, statistics: list, *, kind: str, slope: float):
+    def __init__(self, generator: Generator, critic: Critic, statistics: list, *, kind: str):
         super().__init__()
         self.generator = generator
         self.score = CriticScore(critic, kind=kind)
         self.statistics = ParameterTuple(statistics)
         self.depth = len(generator.net.body)
-        self.slope = slope
-
-    def _block(self, index: int):
-        return self.generator.net.head if index == 0 else self.generator.net.body[index - 1]
 
     def construct(self, x, prev):
         saved = [ops.stop_gradient(p * 1.0) for p in self.statistics]
         h = self.generator.pad(x)
         inputs, normalised, inv_stds, slopes = (), (), (), ()
         for i in range(self.depth + 1):
-            block = self._block(i)
+            block = _block(self.generator, i)
             inputs += (h,)
             c = block.conv(h)
             centred = c - _channel_mean(c)
-            inv_std = ops.rsqrt(_channel_mean(centred * centred) + _BN_EPS)
+            inv_std = ops.rsqrt(_channel_mean(centred * centred) + block.bn.eps)
             y = block.bn(c)
             h = block.act(y)
             normalised += (centred * inv_std,)
             inv_stds += (inv_std,)
-            slopes += (self.slope + (1.0 - self.slope) * (y > 0).astype(y.dtype),)
+            slope = block.act.slope
+            slopes += (slope + (1.0 - slope) * (y > 0).astype(y.dtype),)
         inputs += (h,)
         t = ops.tanh(self.generator.net.tail(h))
         fake = t + prev
@@ -137,16 +137,13 @@ class StaleSurrogate(nn.Cell):
         self.generator = generator
         self.depth = len(generator.net.body)
 
-    def _block(self, index: int):
-        return self.generator.net.head if index == 0 else self.generator.net.body[index - 1]
-
     def construct(self, at_fake, graph):
         n = self.depth + 1  # blocks; the graph holds n + 1 inputs, then n of each saved kind, then t
         inputs, normalised = graph[: n + 1], graph[n + 1 : 2 * n + 1]
         inv_stds, slopes, t = graph[2 * n + 1 : 3 * n + 1], graph[3 * n + 1 : 4 * n + 1], graph[-1]
         carrier = inputs[0] * 0.0  # the head's input needs no gradient
         for i in range(self.depth + 1):
-            block = self._block(i)
+            block = _block(self.generator, i)
             # One conv of the saved input plus the carrier: its weight gradient sees the saved
             # input, its input gradient the current weights.
             c = block.conv(inputs[i] + carrier)
@@ -211,7 +208,7 @@ class GeneratorSteps:
         statistics = [p for name, p in generator.parameters_and_names() if ".moving_" in name]
         reconstruction = ReconstructionLoss(generator, weight=cfg.reconstruction_weight)
         if self.mode == "stale":
-            self.record = RecordedFake(generator, critic, statistics, kind=cfg.loss, slope=generator.net.head.act.slope)
+            self.record = RecordedFake(generator, critic, statistics, kind=cfg.loss)
             self.step = StaleStep(StaleSurrogate(generator), reconstruction, optimizer)
             self.record.set_train()
             self.step.set_train()

@@ -347,3 +347,48 @@ def test_losses_are_read_from_their_tensors_only_when_asked_for():
     assert Counting.reads == 0 and len(losses) == 2 and list(losses) == ["critic", "generator"]
     assert losses["critic"] == 1.5 and losses["critic"] == 1.5 and Counting.reads == 1
     assert dict(losses) == {"critic": 1.5, "generator": -2.0} and Counting.reads == 2
+
+
+def test_the_official_generator_steps_start_from_the_exact_adversarial_gradient_and_leave_batchnorm_alone():
+    import mindspore as ms
+    from mindspore import nn
+
+    import adapters.mindspore  # noqa: F401
+    from adapters.mindspore.backend import MindSporePyramid
+    from adapters.mindspore.losses import AdversarialLoss
+    from adapters.mindspore.networks import initialise, named_parameters, to_tensor
+    from adapters.mindspore.steps import StaleSurrogate, make_adam, make_generator_steps
+
+    cfg = tiny_config(generator_fake="stale")
+    generator, critic = MindSporePyramid(cfg.network)._new_cells(0)  # noqa: SLF001
+    rng = np.random.default_rng(6)
+    initialise(generator, rng)
+    initialise(critic, rng)
+    adam = make_adam(generator, cfg.train.lr_generator, cfg.train)
+    steps = make_generator_steps(generator, critic, adam, cfg.train)
+    x, prev, real = (to_tensor(rng.standard_normal((3, 18, 20)).astype(np.float32)) for _ in range(3))
+    stats = {n: p.asnumpy().copy() for n, p in named_parameters(generator).items() if ".moving_" in n}
+    loss, at_fake, *graph = steps.record(x, prev)
+    for name, value in stats.items():  # the official makes this pass once, in the critic step
+        np.testing.assert_array_equal(named_parameters(generator)[name].asnumpy(), value)
+    adversarial = AdversarialLoss(generator, critic, kind="wgan-gp")
+    adversarial.set_train()
+    want_loss, want = ms.value_and_grad(adversarial, None, adam.parameters)(x, prev)
+    assert float(loss.asnumpy()) == pytest.approx(float(want_loss.asnumpy()), rel=1e-5)
+    surrogate = StaleSurrogate(generator)
+
+    class Grad(nn.Cell):
+        def __init__(self):
+            super().__init__()
+            self.surrogate = surrogate
+
+        def construct(self, at_fake, *graph):
+            return ms.grad(self.surrogate, None, adam.parameters)(at_fake, graph)
+
+    for got, expected, p in zip(Grad()(at_fake, *graph), want, adam.parameters):
+        expected = expected.asnumpy()
+        np.testing.assert_allclose(got.asnumpy(), expected, rtol=1e-4, atol=1e-5 * np.abs(expected).max() + 1e-7,
+                                   err_msg=p.name)
+    before = [p.asnumpy().copy() for p in adam.parameters]
+    steps.run(real, x, prev, real, prev)
+    assert any(not np.array_equal(b, p.asnumpy()) for b, p in zip(before, adam.parameters))
