@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import datetime as _dt
+import math
 import os
 import time
 from pathlib import Path
@@ -13,7 +14,7 @@ import numpy as np
 from app import bootstrap
 from app.model import Model
 from domain.config import SinGANConfig, preset
-from domain.errors import InvalidRequest, NotAModel
+from domain.errors import InvalidRequest, NotAModel, TrainingDiverged
 from domain.imaging import as_rgb_uint8, to_signed, to_uint8
 from domain.networks import channels_at, inherits_weights
 from domain.noise import draw_noise, noise_amplitude, rmse
@@ -119,6 +120,7 @@ def _train_scales(
             progress.iteration(iteration, losses)
             if iteration % log_every == 0 or iteration + 1 == cfg.train.iterations:
                 records.append({"scale": n, "iteration": iteration, **{k: round(v, 6) for k, v in losses.items()}})
+                _check_finite(losses, scale=n, iteration=iteration)
 
         progress.scale_started(n, plan.num_scales, shapes[n], cfg.train.iterations)
         began = time.perf_counter()
@@ -131,6 +133,18 @@ def _train_scales(
         if run is not None:
             _record_scale(run, model, job, seconds, records, snapshot_rng, images)
     return model
+
+
+def _check_finite(losses, *, scale: int, iteration: int) -> None:
+    """Stop a diverged scale at the next logged iteration instead of training on NaNs for hours."""
+    for name, value in losses.items():
+        if not math.isfinite(value):
+            kept = "no scale was finished" if scale == 0 else f"scales 0-{scale - 1} were finished"
+            raise TrainingDiverged(
+                f"training diverged at scale {scale}, iteration {iteration}: the {name} loss is {value} "
+                f"({kept}); train again with another --seed or lower learning rates "
+                "(--set train.lr_generator=..., --set train.lr_critic=...)"
+            )
 
 
 def _record_scale(run, model: Model, job: ScaleJob, seconds: float, records, rng, images: ImageStore) -> None:

@@ -39,3 +39,8 @@ class NotAModel(SinGANError):
 
 class BadImage(SinGANError):
     """A file that is missing or cannot be read as an image."""
+
+
+class TrainingDiverged(SinGANError):
+    """A loss became NaN or infinite: the scale cannot recover, so training stops; the message
+    names the scale, the iteration and the loss, and what to change."""

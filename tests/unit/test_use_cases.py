@@ -129,3 +129,22 @@ def test_the_image_is_fitted_as_the_official_does_a_resize_by_max_size_over_the_
     np.testing.assert_array_equal(fitted, want)
     small = image[:20, :30]
     np.testing.assert_array_equal(fit_image(small, CONFIG)[1], small)  # never enlarged
+
+
+def test_a_loss_that_turns_nan_stops_training_at_the_next_logged_iteration_naming_it():
+    from domain.errors import TrainingDiverged
+
+    class Diverging(FakeBackend):
+        def train_scale(self, job, rng, on_iteration):
+            if job.scale == 1:
+                on_iteration(0, {"critic": 0.5, "generator": float("nan"), "reconstruction": 0.5})
+                raise AssertionError("training went on after a NaN loss")
+            return super().train_scale(job, rng, on_iteration)
+
+    image = np.random.default_rng(0).integers(0, 255, (30, 40, 3), dtype=np.uint8)
+    plan, fitted = fit_image(image, CONFIG)
+    backend = Diverging()
+    model = Model(config=CONFIG, plan=plan, amplitudes=(), z_star=np.zeros(0), image=fitted, backend=backend)
+    with pytest.raises(TrainingDiverged, match=r"scale 1, iteration 0: the generator loss is nan"):
+        _train_scales(model, start=0, progress=NullProgress(), images=None)
+    assert backend.trained == 1  # the scale before it stands
