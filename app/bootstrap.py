@@ -34,7 +34,7 @@ def launcher_shard(device: str = "CPU"):
     return None if joined is None else Shard(index=joined[0], count=joined[1])
 
 
-def memory(device: str = "CPU", generator_fake: str = "stale"):
+def memory(device: str, generator_fake: str):
     """(the backend's memory model or None, bytes available or None): what the check before
     training compares; either None skips it."""
     from adapters.machine import available_memory_bytes

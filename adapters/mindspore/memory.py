@@ -13,7 +13,7 @@ CPU = MemoryModel(base=0.65 * 2**30, per_element=36.0)
 CPU_STALE = MemoryModel(base=0.65 * 2**30, per_element=42.0)
 
 
-def model_for(device: str, generator_fake: str = "stale") -> MemoryModel | None:
+def model_for(device: str, generator_fake: str) -> MemoryModel | None:
     """The model of ``device`` for that kind of generator step; None where it has not been
     measured (GPU, Ascend: not checked)."""
     if device != "CPU":

@@ -125,7 +125,6 @@ def run_inference(generator: Generator, x: np.ndarray, prev: np.ndarray) -> np.n
     """The generator on one (C, H, W) input, or on a batch (B, C, H, W) (in inference mode each
     sample is independent of the others)."""
     if x.ndim == 4:
-        batch = lambda a: Tensor(np.ascontiguousarray(np.broadcast_to(a, x.shape), dtype=np.float32))  # noqa: E731
-        return generator(batch(x), batch(prev)).asnumpy()
+        return generator(Tensor(np.ascontiguousarray(x, np.float32)), Tensor(np.ascontiguousarray(prev, np.float32))).asnumpy()
     return generator(to_tensor(x), to_tensor(prev)).asnumpy()[0]
 

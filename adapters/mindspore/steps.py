@@ -9,7 +9,7 @@ current weights (``StaleSurrogate``) plus a fresh reconstruction gradient. ``"re
 first step's adversarial gradient and applies it in every step (equal to "stale" while the weights
 have not moved); ``"fresh"`` remakes the fake from the current generator in every step. In the
 first two, as in the official, the generator's BatchNorm statistics only see the reconstruction
-passes: the pass that makes the fake restores them inside its graph.
+passes: the pass that makes the fake leaves them as they were.
 """
 from __future__ import annotations
 
@@ -88,18 +88,17 @@ class RecordedFake(nn.Cell):
     """fake(x, prev) -> (adversarial loss, its gradient at the fake, *the saved graph): the
     generator's train-mode pass as the last critic step made it, and what PyTorch's autograd keeps
     of it for a backward pass: each conv's input, each BatchNorm's normalised values and inverse
-    standard deviation, each LeakyReLU's slopes, the tanh output. The BatchNorm running statistics
-    are restored (the official makes this pass once, in the critic step)."""
+    standard deviation, each LeakyReLU's slopes, the tanh output. BatchNorm is applied from the
+    batch statistics computed here, so its running statistics stay as they are (the official makes
+    this pass once, in the critic step)."""
 
-    def __init__(self, generator: Generator, critic: Critic, statistics: list, *, kind: str):
+    def __init__(self, generator: Generator, critic: Critic, *, kind: str):
         super().__init__()
         self.generator = generator
         self.score = CriticScore(critic, kind=kind)
-        self.statistics = ParameterTuple(statistics)
         self.depth = len(generator.net.body)
 
     def construct(self, x, prev):
-        saved = [ops.stop_gradient(p * 1.0) for p in self.statistics]
         h = self.generator.pad(x)
         inputs, normalised, inv_stds, slopes = (), (), (), ()
         for i in range(self.depth + 1):
@@ -108,9 +107,10 @@ class RecordedFake(nn.Cell):
             c = block.conv(h)
             centred = c - _channel_mean(c)
             inv_std = ops.rsqrt(_channel_mean(centred * centred) + block.bn.eps)
-            y = block.bn(c)
+            xhat = centred * inv_std
+            y = block.bn.gamma.reshape(1, -1, 1, 1) * xhat + block.bn.beta.reshape(1, -1, 1, 1)
             h = block.act(y)
-            normalised += (centred * inv_std,)
+            normalised += (xhat,)
             inv_stds += (inv_std,)
             slope = block.act.slope
             slopes += (slope + (1.0 - slope) * (y > 0).astype(y.dtype),)
@@ -118,8 +118,6 @@ class RecordedFake(nn.Cell):
         t = ops.tanh(self.generator.net.tail(h))
         fake = t + prev
         loss, at_fake = ms.value_and_grad(self.score)(fake)
-        for p, value in zip(self.statistics, saved):
-            at_fake = ops.depend(at_fake, ops.assign(p, value))
         # Flat: a graph's nested-tuple inputs recompile it on every call.
         return (loss, at_fake) + inputs + normalised + inv_stds + slopes + (t,)
 
@@ -205,15 +203,15 @@ class GeneratorSteps:
     def __init__(self, generator: Generator, critic: Critic, optimizer: nn.Adam, cfg: TrainConfig):
         self.count = cfg.generator_steps
         self.mode = cfg.generator_fake
-        statistics = [p for name, p in generator.parameters_and_names() if ".moving_" in name]
         reconstruction = ReconstructionLoss(generator, weight=cfg.reconstruction_weight)
         if self.mode == "stale":
-            self.record = RecordedFake(generator, critic, statistics, kind=cfg.loss)
+            self.record = RecordedFake(generator, critic, kind=cfg.loss)
             self.step = StaleStep(StaleSurrogate(generator), reconstruction, optimizer)
             self.record.set_train()
             self.step.set_train()
         elif self.mode == "reuse":
             adversarial = AdversarialLoss(generator, critic, kind=cfg.loss)
+            statistics = [p for name, p in generator.parameters_and_names() if ".moving_" in name]
             self.adversarial_gradient = AdversarialGradient(adversarial, optimizer, statistics)
             self.step = KeptAdversarialStep(reconstruction, optimizer)
             self.adversarial_gradient.set_train()

@@ -242,21 +242,29 @@ def test_the_cells_have_the_planned_layer_widths_and_official_initial_biases():
         assert all(not p.asnumpy().any() for n, p in params.items() if n.endswith("bias"))
 
 
+def _seeded_cells(cfg, seed: int):
+    """Scale 0's generator and critic, initialised from ``seed``."""
+    import adapters.mindspore  # noqa: F401
+    from adapters.mindspore.backend import MindSporePyramid
+    from adapters.mindspore.networks import initialise
+
+    generator, critic = MindSporePyramid(cfg.network)._new_cells(0)  # noqa: SLF001
+    rng = np.random.default_rng(seed)
+    initialise(generator, rng)
+    initialise(critic, rng)
+    return generator, critic, rng
+
+
 def test_reused_fake_steps_apply_the_adversarial_gradient_taken_once_and_leave_batchnorm_statistics_alone():
     import mindspore as ms
 
     import adapters.mindspore  # noqa: F401
-    from adapters.mindspore.backend import MindSporePyramid
     from adapters.mindspore.losses import AdversarialLoss
-    from adapters.mindspore.networks import initialise, named_parameters, to_tensor
+    from adapters.mindspore.networks import named_parameters, to_tensor
     from adapters.mindspore.steps import make_adam, make_generator_steps
 
     cfg = tiny_config(generator_fake="reuse")
-    backend = MindSporePyramid(cfg.network)
-    generator, critic = backend._new_cells(0)  # noqa: SLF001
-    rng = np.random.default_rng(1)
-    initialise(generator, rng)
-    initialise(critic, rng)
+    generator, critic, rng = _seeded_cells(cfg, 1)
     adam = make_adam(generator, cfg.train.lr_generator, cfg.train)
     steps = make_generator_steps(generator, critic, adam, cfg.train)
     x, prev, real = (to_tensor(rng.standard_normal((3, 18, 20)).astype(np.float32)) for _ in range(3))
@@ -278,15 +286,11 @@ def test_reused_fake_steps_apply_the_adversarial_gradient_taken_once_and_leave_b
 
 def test_the_fresh_fake_generator_loss_is_the_adversarial_term_plus_the_weighted_reconstruction():
     import adapters.mindspore  # noqa: F401
-    from adapters.mindspore.backend import MindSporePyramid
     from adapters.mindspore.losses import AdversarialLoss, GeneratorLoss
-    from adapters.mindspore.networks import initialise, to_tensor
+    from adapters.mindspore.networks import to_tensor
 
     cfg = tiny_config(generator_fake="fresh")
-    generator, critic = MindSporePyramid(cfg.network)._new_cells(0)  # noqa: SLF001
-    rng = np.random.default_rng(2)
-    initialise(generator, rng)
-    initialise(critic, rng)
+    generator, critic, rng = _seeded_cells(cfg, 2)
     for cell in (generator, critic):
         cell.set_train(False)  # eval mode: both losses see the same BatchNorm statistics
     real, x, prev, rec_x, rec_prev = (rng.standard_normal((3, 18, 20)).astype(np.float32) for _ in range(5))
@@ -354,16 +358,12 @@ def test_the_official_generator_steps_start_from_the_exact_adversarial_gradient_
     from mindspore import nn
 
     import adapters.mindspore  # noqa: F401
-    from adapters.mindspore.backend import MindSporePyramid
     from adapters.mindspore.losses import AdversarialLoss
-    from adapters.mindspore.networks import initialise, named_parameters, to_tensor
+    from adapters.mindspore.networks import named_parameters, to_tensor
     from adapters.mindspore.steps import StaleSurrogate, make_adam, make_generator_steps
 
     cfg = tiny_config(generator_fake="stale")
-    generator, critic = MindSporePyramid(cfg.network)._new_cells(0)  # noqa: SLF001
-    rng = np.random.default_rng(6)
-    initialise(generator, rng)
-    initialise(critic, rng)
+    generator, critic, rng = _seeded_cells(cfg, 6)
     adam = make_adam(generator, cfg.train.lr_generator, cfg.train)
     steps = make_generator_steps(generator, critic, adam, cfg.train)
     x, prev, real = (to_tensor(rng.standard_normal((3, 18, 20)).astype(np.float32)) for _ in range(3))
