@@ -137,14 +137,19 @@ def paint_to_image(
         real = model.reals()[start]
         palette = kmeans_palette(real, PALETTE_COLOURS, palette_rng)
         ref = quantize(ref, palette)
-        generator = _finetune(model, start, quantize(real, palette), tune_rng, finetune_iterations, progress)
+        generator = _finetune(model, start, quantize(real, palette), tune_rng, finetune_iterations, progress,
+                              device=device)
     return to_uint8(_inject(model, ref, start, rng, generator))
 
 
-def _finetune(model: Model, scale: int, real: np.ndarray, rng, iterations, progress):
+def _finetune(model: Model, scale: int, real: np.ndarray, rng, iterations, progress, *, device: str):
+    from app.training import memory_plan
+
     cfg = model.config
     train_cfg = attrs.evolve(cfg.train, iterations=iterations or cfg.train.iterations)
     shapes = model.plan.shapes
+    # Compiled where it fits, as in training (never refused: the model trained here).
+    execution = memory_plan(model.plan, cfg, device=device, check=False).executions[scale]
     prev = model.reconstruction_prev(scale)
     job = ScaleJob(
         scale=scale,
@@ -158,6 +163,7 @@ def _finetune(model: Model, scale: int, real: np.ndarray, rng, iterations, progr
         network=cfg.network,
         train=train_cfg,
         resampling=model.resampling,
+        execution=execution,
     )
     sink = bootstrap.progress(progress)
     sink.scale_started(scale, model.num_scales, shapes[scale], train_cfg.iterations)

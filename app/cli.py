@@ -62,15 +62,22 @@ def _print_plan(config: SinGANConfig, image_shape, source: str, args: argparse.N
         origin = f"scale {n - 1}" if inherits_weights(n, config.network) else "random init"
         widths = "-".join(str(w) for w in layer_widths(n, config.network))
         print(f"{n:>5}  {shape[0]:>4}x{shape[1]:<4}  {widths:>16}  {origin}")
-    from app.training import check_memory
+    from app.training import memory_plan
 
     try:
-        need = check_memory(plan, config, device=args.device, limit=args.memory_limit)
+        memory = memory_plan(plan, config, device=args.device, limit=args.memory_limit)
     except SinGANError as exc:
         print(f"memory: {exc}")
     else:
-        if need is not None:
-            print(f"memory: about {need / 2**30:.1f} GB at the peak (estimated; fits)")
+        eager = memory.eager_scales
+        how = "" if not eager else (
+            f"; scale{'s' if len(eager) > 1 else ''} {', '.join(map(str, eager))} run{'' if len(eager) > 1 else 's'} "
+            "eagerly (op by op: less memory, slower)"
+            if len(eager) < plan.num_scales else "; every scale runs eagerly (op by op: less memory, slower)")
+        if memory.need is not None:
+            print(f"memory: about {memory.need / 2**30:.1f} GB at the peak (estimated; fits){how}")
+        elif how:
+            print(f"memory: not estimated on {args.device}{how}")
 
 
 def cmd_train(args: argparse.Namespace) -> int:
@@ -471,7 +478,8 @@ def make_parser() -> argparse.ArgumentParser:
 
 def _memory_flags(sub: argparse.ArgumentParser) -> None:
     sub.add_argument("--memory-limit", type=_size, metavar="SIZE",
-                     help="memory budget for the check before training, e.g. 8GB (default: what is available)")
+                     help="memory budget, e.g. 8GB (default: what is available): checked before training, and "
+                          "scales whose compiled steps would not fit run eagerly (train.execution=auto)")
     sub.add_argument("--skip-memory-check", action="store_true",
                      help="train even when the estimate says the plan does not fit")
 

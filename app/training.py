@@ -16,6 +16,7 @@ from app.model import Model
 from domain.config import SinGANConfig, preset
 from domain.errors import InvalidRequest, NotAModel, TrainingDiverged
 from domain.imaging import as_rgb_uint8, to_signed, to_uint8
+from domain.memory import MemoryPlan
 from domain.networks import channels_at, inherits_weights
 from domain.noise import draw_noise, noise_amplitude, rmse
 from domain.ports import ImageStore, ProgressSink, PyramidBackend, ScaleJob
@@ -56,17 +57,27 @@ def fit_image(image: np.ndarray, config: SinGANConfig) -> tuple[PyramidPlan, np.
     return plan, to_uint8(resampling.to_shape(to_signed(image), plan.finest_shape, scale=fit))
 
 
+def memory_plan(plan: PyramidPlan, config: SinGANConfig, *, device: str, limit: int | None = None,
+                check: bool = True) -> MemoryPlan:
+    """How each scale runs (``config.train.execution``: compiled, eager, or "auto", compiled where it
+    fits the memory the machine has, or ``limit`` bytes if smaller) and the estimated peak. With
+    ``check``, a plan that cannot fit raises ``InsufficientMemory`` in one line that names a setting
+    that would."""
+    from domain.memory import check_fits, plan_memory
+
+    models, available = bootstrap.memory(device, config.train.generator_fake)
+    if limit is not None:
+        available = limit if available is None else min(available, limit)
+    execution = config.train.execution
+    if models is None or not check:
+        return plan_memory(plan.shapes, config.network, models, execution, available)
+    return check_fits(plan.image_shape, plan.shapes, config.pyramid, config.network, models, execution, available)
+
+
 def check_memory(plan: PyramidPlan, config: SinGANConfig, *, device: str, limit: int | None = None) -> float | None:
     """Refuse, in one line that names a setting that would fit, a plan that needs more memory than
     the machine has (or than ``limit`` bytes); returns the estimated peak (None: not estimated)."""
-    from domain.memory import check_fits
-
-    model, available = bootstrap.memory(device, config.train.generator_fake)
-    if model is None:
-        return None
-    if limit is not None:
-        available = limit if available is None else min(available, limit)
-    return check_fits(plan.image_shape, plan.shapes, config.pyramid, config.network, model, available)
+    return memory_plan(plan, config, device=device, limit=limit).need
 
 
 def scale_streams(seed: int, num_scales: int) -> list[tuple[np.random.Generator, ...]]:
@@ -82,10 +93,20 @@ def _train_scales(
     start: int,
     progress: ProgressSink,
     images: ImageStore | None,
+    memory: MemoryPlan | None = None,
     run=None,
 ) -> Model:
-    """Train scales ``start`` .. of ``model`` in place (its amplitudes grow as scales finish)."""
+    """Train scales ``start`` .. of ``model`` in place (its amplitudes grow as scales finish), each
+    run as ``memory.executions`` says (None: as ``train.execution`` says, "auto" compiled)."""
     cfg, plan, backend = model.config, model.plan, model.backend
+    if memory is None:
+        memory = MemoryPlan(executions=("eager" if cfg.train.execution == "eager" else "graph",) * plan.num_scales)
+    eager = [n for n in memory.eager_scales if n >= start]
+    if eager and cfg.train.execution == "auto":
+        budget = f"{memory.available / 2**30:.1f} GB" if memory.available else "the memory available"
+        many = len(eager) > 1
+        progress.message(f"scale{'s' if many else ''} {', '.join(map(str, eager))} run{'' if many else 's'} "
+                         f"eagerly (op by op) to fit in {budget}: about a third of the memory, slower")
     shapes = plan.shapes
     reals = model.reals()
     streams = scale_streams(cfg.train.seed, plan.num_scales)
@@ -113,6 +134,7 @@ def _train_scales(
             network=cfg.network,
             train=cfg.train,
             resampling=model.resampling,
+            execution=memory.executions[n],
         )
         records: list[dict[str, Any]] = []
 
@@ -217,8 +239,10 @@ def train(
     run folder is created (checkpoints, images, losses, samples); ``None`` keeps everything in memory.
     ``run_dir``: instead of ``out``, exactly this folder, which must not exist yet.
     Before anything is written, the plan's memory is estimated and checked against what the machine
-    has (or ``memory_limit`` bytes, if smaller): a plan that cannot fit raises ``InsufficientMemory``
-    naming a ``max_size`` or channel cap that would; ``skip_memory_check=True`` tries anyway.
+    has (or ``memory_limit`` bytes, if smaller). With ``train.execution="auto"`` (the default) the
+    scales whose compiled steps would not fit run eagerly (op by op: about a third of the memory,
+    slower); a plan that cannot fit even so raises ``InsufficientMemory`` naming a ``max_size`` or
+    channel cap that would; ``skip_memory_check=True`` tries anyway.
     ``progress``: ``True`` for a bar per scale on stderr, or any ``ProgressSink``.
     """
     config = _resolve_config(config)
@@ -237,8 +261,7 @@ def train(
             raise InvalidRequest(f"image: {exc}") from None
         name = name or "image"
     plan, fitted = fit_image(pixels, config)  # plan first: a bad image fails before any folder exists
-    if not skip_memory_check:
-        check_memory(plan, config, device=device, limit=memory_limit)
+    memory = memory_plan(plan, config, device=device, limit=memory_limit, check=not skip_memory_check)
     sink = bootstrap.progress(progress)
     backend = bootstrap.backend(config.network, device=device)
     model = Model(
@@ -267,7 +290,7 @@ def train(
         )
         model.run_dir = run.path
         sink.message(f"run folder: {run.path}")
-    _interruptible(run, lambda: _train_scales(model, start=0, progress=sink, images=store, run=run))
+    _interruptible(run, lambda: _train_scales(model, start=0, progress=sink, images=store, memory=memory, run=run))
     if run is not None:
         _finish(run, model, store, sink)
     return model
@@ -333,19 +356,19 @@ def resume(run_dir: str | os.PathLike, *, progress: bool | ProgressSink = False,
     manifest = RunFolder.open(run_dir).read_manifest()
     if manifest.get("status") == "complete":
         raise NotAModel(f"{run_dir} is already complete; nothing to resume")
-    if not skip_memory_check:
-        try:
-            stored_config = SinGANConfig.from_stored(manifest["config"])
-            stored_plan = PyramidPlan.from_dict(manifest["plan"])
-        except (KeyError, TypeError, ValueError) as exc:
-            raise NotAModel(f"{run_dir}: manifest is incomplete ({exc})") from None
-        check_memory(stored_plan, stored_config, device=device, limit=memory_limit)
+    try:
+        stored_config = SinGANConfig.from_stored(manifest["config"])
+        stored_plan = PyramidPlan.from_dict(manifest["plan"])
+    except (KeyError, TypeError, ValueError) as exc:
+        raise NotAModel(f"{run_dir}: manifest is incomplete ({exc})") from None
+    memory = memory_plan(stored_plan, stored_config, device=device, limit=memory_limit, check=not skip_memory_check)
     run, model, completed = _open_model(run_dir, device=device)
     sink = bootstrap.progress(progress)
     store = bootstrap.images()
     run.truncate_losses(completed)
     sink.message(f"resuming {run.path} at scale {completed} (scales count from 0; {model.plan.num_scales} in all)")
-    _interruptible(run, lambda: _train_scales(model, start=completed, progress=sink, images=store, run=run))
+    _interruptible(run, lambda: _train_scales(model, start=completed, progress=sink, images=store, memory=memory,
+                                              run=run))
     _finish(run, model, store, sink)
     return model
 
@@ -354,4 +377,6 @@ def as_model(model_or_run_dir: Model | str | os.PathLike, *, device: str = "CPU"
     return model_or_run_dir if isinstance(model_or_run_dir, Model) else load(model_or_run_dir, device=device)
 
 
-__all__: Sequence[str] = ["as_model", "check_memory", "fit_image", "load", "resume", "scale_streams", "train"]
+__all__: Sequence[str] = [
+    "as_model", "check_memory", "fit_image", "load", "memory_plan", "resume", "scale_streams", "train",
+]

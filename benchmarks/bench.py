@@ -107,11 +107,15 @@ def main(argv=None) -> int:
     peak = matmul_peak()
     print(f"{args.preset} preset on {args.image}: {plan.num_scales} scales up to {plan.finest_shape}; "
           f"numpy float32 matmul peak {peak:.1f} GFLOP/s; ONEDNN_MAX_CPU_ISA={os.environ.get('ONEDNN_MAX_CPU_ISA')}")
+    from app.training import memory_plan
+
+    executions = memory_plan(plan, cfg, device="CPU", check=False).executions
     backend = MindSporePyramid(cfg.network)
     model = Model(config=cfg, plan=plan, amplitudes=(), z_star=np.zeros(0), image=fitted, backend=backend)
     rng = np.random.default_rng(0)
     rows = []
-    header = f"{'scale':>5} {'H x W':>9} {'ch':>4} {'s/iter':>8} {'s/D':>7} {'s/G':>7} {'s/sample':>9} {'GFLOP/s':>8} {'% peak':>7} {'RSS MB':>7}"
+    header = (f"{'scale':>5} {'H x W':>9} {'ch':>4} {'exec':>5} {'s/iter':>8} {'s/D':>7} {'s/G':>7} {'s/sample':>9} "
+              f"{'GFLOP/s':>8} {'% peak':>7} {'RSS MB':>7}")
     print(header)
     amplitudes = []
     for n, shape in enumerate(plan.shapes):
@@ -123,6 +127,7 @@ def main(argv=None) -> int:
             scale=n, shapes=plan.shapes[: n + 1], amplitudes=tuple(amplitudes), real=reals[n],
             z_star=draw_noise(rng, shape), reconstruction_prev=np.zeros_like(reals[n]), channels=channels,
             inherit=inherits_weights(n, cfg.network), network=cfg.network, train=t, resampling=resampling,
+            execution=executions[n],
         )
         backend.train_scale(job, rng, lambda i, losses: stamps.append(time.perf_counter()))
         per_iter = (stamps[-1] - stamps[args.warmup - 1]) / args.timed
@@ -154,13 +159,15 @@ def main(argv=None) -> int:
         flops_iter = t.critic_steps * (f_g + 13 * f_d) + g_flops
         gflops = flops_iter / per_iter / 1e9
         row = {
-            "scale": n, "shape": list(shape), "channels": channels, "seconds_per_iteration": per_iter,
+            "scale": n, "shape": list(shape), "channels": channels, "execution": executions[n],
+            "seconds_per_iteration": per_iter,
             "seconds_per_critic_step": d_step, "seconds_per_generator_step": g_step,
             "seconds_per_sample": per_sample, "gflop_per_iteration": flops_iter / 1e9, "gflops": gflops,
             "fraction_of_peak": gflops / peak, "peak_rss_mb": peak_rss_mb(),
         }
         rows.append(row)
-        print(f"{n:>5} {shape[0]:>4}x{shape[1]:<4} {channels:>4} {per_iter:>8.3f} {d_step:>7.3f} {g_step:>7.3f} "
+        print(f"{n:>5} {shape[0]:>4}x{shape[1]:<4} {channels:>4} {executions[n]:>5} {per_iter:>8.3f} "
+              f"{d_step:>7.3f} {g_step:>7.3f} "
               f"{per_sample:>9.4f} {gflops:>8.2f} {100 * gflops / peak:>6.1f}% {row['peak_rss_mb']:>7.0f}")
     total = sum(r["seconds_per_iteration"] for r in rows)
     full = sum(r["seconds_per_iteration"] for r in rows) * preset(args.preset).train.iterations
@@ -180,7 +187,9 @@ def main(argv=None) -> int:
 
 
 def step_times(backend, job, *, repeats: int) -> tuple[float, float]:
-    """Seconds per compiled critic step and generator step at this scale, on fresh cells."""
+    """Seconds per critic step and generator step at this scale (run as the scale's job says), on
+    fresh cells."""
+    from adapters.mindspore.device import execution
     from adapters.mindspore.networks import to_tensor
     from adapters.mindspore.steps import make_adam, make_critic_step, make_generator_steps
     from mindspore import Tensor
@@ -193,12 +202,13 @@ def step_times(backend, job, *, repeats: int) -> tuple[float, float]:
     alpha = Tensor(np.float32(0.5))
     timings = []
     # The generator's figure is one iteration's generator steps divided by their number.
-    for step, inputs, count in ((d, (x, x, x, alpha), 1), (g.run, (x, x, x, x, x), cfg.generator_steps)):
-        step(*inputs)[0].asnumpy()  # compile
-        began = time.perf_counter()
-        for _ in range(repeats):
-            step(*inputs)[0].asnumpy()
-        timings.append((time.perf_counter() - began) / repeats / count)
+    with execution(job.execution):
+        for step, inputs, count in ((d, (x, x, x, alpha), 1), (g.run, (x, x, x, x, x), cfg.generator_steps)):
+            step(*inputs)[0].asnumpy()  # compile
+            began = time.perf_counter()
+            for _ in range(repeats):
+                step(*inputs)[0].asnumpy()
+            timings.append((time.perf_counter() - began) / repeats / count)
     return timings[0], timings[1]
 
 

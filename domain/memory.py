@@ -7,6 +7,10 @@ im2col matrix (input channels x kernel^2 x output pixels, float32), for as long 
 So the model counts those matrices: a scale needs ``base + per_element * im2col(scale)`` bytes,
 where ``im2col`` sums over the generator's and the critic's conv layers, and the run needs what its
 largest scale needs (a finished scale's steps are released).
+
+Steps run eagerly (op by op) free each workspace when the op ends, so they hold about a third of
+that; a backend gives a model for each way (``ExecutionModels``), and ``plan_memory`` picks, per
+scale, compiled steps where they fit and eager steps where only those do (``execution="auto"``).
 """
 from __future__ import annotations
 
@@ -14,7 +18,7 @@ from typing import Iterable
 
 import attrs
 
-from domain.config import NetworkConfig, PyramidConfig
+from domain.config import EXECUTIONS, NetworkConfig, PyramidConfig
 from domain.errors import PlanningError
 from domain.networks import conv_layers, generator_padding, layer_widths
 from domain.pyramid import Shape, plan_pyramid
@@ -32,6 +36,31 @@ class MemoryModel:
     per_element: float  # bytes per im2col element of the scale's two nets (all their steps' buffers)
 
 
+@attrs.frozen(kw_only=True)
+class ExecutionModels:
+    """A backend's memory models for compiled ("graph") and eager steps (None: no eager mode)."""
+
+    graph: MemoryModel
+    eager: MemoryModel | None = None
+
+    def for_execution(self, kind: str) -> MemoryModel:
+        return self.eager if kind == "eager" and self.eager is not None else self.graph
+
+
+@attrs.frozen(kw_only=True)
+class MemoryPlan:
+    """How each scale runs ("graph" or "eager") and the estimated peak bytes of the run (None: not
+    estimated), against the bytes ``available`` (None: unknown)."""
+
+    executions: tuple[str, ...]
+    need: float | None = None
+    available: float | None = None
+
+    @property
+    def eager_scales(self) -> tuple[int, ...]:
+        return tuple(n for n, kind in enumerate(self.executions) if kind == "eager")
+
+
 def im2col_elements(shape: Shape, scale: int, cfg: NetworkConfig) -> int:
     """Sum over the generator's and the critic's conv layers of C_in * k^2 * H_out * W_out at
     ``shape`` (the generator's input padded, the critic's not)."""
@@ -41,9 +70,41 @@ def im2col_elements(shape: Shape, scale: int, cfg: NetworkConfig) -> int:
     return sum(c_in * cfg.kernel_size**2 * h * w for c_in, _, h, w in layers)
 
 
+def scale_bytes(shape: Shape, scale: int, cfg: NetworkConfig, model: MemoryModel) -> float:
+    return model.base + model.per_element * im2col_elements(shape, scale, cfg)
+
+
 def peak_bytes(shapes: Iterable[Shape], cfg: NetworkConfig, model: MemoryModel) -> float:
     """What a run over ``shapes`` needs at its most demanding scale."""
-    return max(model.base + model.per_element * im2col_elements(s, n, cfg) for n, s in enumerate(shapes))
+    return max(scale_bytes(s, n, cfg, model) for n, s in enumerate(shapes))
+
+
+def choose_executions(shapes: tuple[Shape, ...], cfg: NetworkConfig, models: ExecutionModels | None,
+                      execution: str, available: float | None) -> tuple[str, ...]:
+    """Per scale, "graph" or "eager". ``execution`` "graph" or "eager" holds at every scale; "auto"
+    compiles every scale whose graph estimate fits ``available`` (all of them when the memory or
+    the model is unknown, or the backend has no eager model) and runs the others eagerly."""
+    if execution not in EXECUTIONS:
+        from domain.errors import ConfigError
+
+        raise ConfigError(f"execution must be one of {EXECUTIONS}, got {execution!r}")
+    if execution != "auto":
+        return (execution,) * len(shapes)
+    if models is None or models.eager is None or available is None:
+        return ("graph",) * len(shapes)
+    return tuple("graph" if scale_bytes(s, n, cfg, models.graph) <= available else "eager"
+                 for n, s in enumerate(shapes))
+
+
+def plan_memory(shapes: tuple[Shape, ...], cfg: NetworkConfig, models: ExecutionModels | None, execution: str,
+                available: float | None) -> MemoryPlan:
+    """The executions of ``choose_executions`` and the run's estimated peak under them."""
+    executions = choose_executions(shapes, cfg, models, execution, available)
+    if models is None:
+        return MemoryPlan(executions=executions, available=available)
+    need = max(scale_bytes(shape, n, cfg, models.for_execution(kind))
+               for n, (shape, kind) in enumerate(zip(shapes, executions)))
+    return MemoryPlan(executions=executions, need=need, available=available)
 
 
 def _gb(n: float) -> str:
@@ -66,28 +127,34 @@ def largest_fitting_size(image_shape: Shape, pyramid: PyramidConfig, network: Ne
 
 
 def check_fits(image_shape: Shape, shapes: tuple[Shape, ...], pyramid: PyramidConfig, network: NetworkConfig,
-               model: MemoryModel, available: float | None) -> float:
-    """The plan's estimated peak; raises ``InsufficientMemory`` naming a ``--max-size`` and a
-    channel cap that would fit when it exceeds ``available`` (None: unknown, not checked)."""
-    need = peak_bytes(shapes, network, model)
-    if available is None or need <= available:
-        return need
+               models: ExecutionModels, execution: str, available: float | None) -> MemoryPlan:
+    """The plan's executions and estimated peak; raises ``InsufficientMemory`` naming a
+    ``--max-size``, a channel cap or an execution that would fit when it exceeds ``available``
+    (None: unknown, not checked)."""
+    planned = plan_memory(shapes, network, models, execution, available)
+    if available is None or planned.need <= available:
+        return planned
+    # The hints assume the most frugal execution the setting allows.
+    frugal = models.graph if execution == "graph" else models.for_execution("eager")
     hints = []
-    size = largest_fitting_size(image_shape, pyramid, network, model, available)
+    if execution == "graph" and models.eager is not None and peak_bytes(shapes, network, models.eager) <= available:
+        hints.append("--set train.execution=auto")
+    size = largest_fitting_size(image_shape, pyramid, network, frugal, available)
     if size is not None:
         hints.append(f"--max-size {size}")
     for cap in (64, 32):
         if cap < network.max_channels:
             narrower = attrs.evolve(network, max_channels=cap, channels=min(network.channels, cap),
                                     min_channels=min(network.min_channels, cap))
-            if peak_bytes(shapes, narrower, model) <= available:
+            if peak_bytes(shapes, narrower, frugal) <= available:
                 hints.append(f"--set network.max_channels={cap}")
                 break
     finest = shapes[-1]
     advice = " or ".join(hints) + " would fit" if hints else "no smaller setting of max_size or channels fits"
+    how = {"graph": "compiled", "eager": "eager"}.get(execution, "even eager")
     raise InsufficientMemory(
-        f"training needs about {_gb(need)} at its finest scale ({finest[0]}x{finest[1]}, "
-        f"{max(layer_widths(len(shapes) - 1, network))} channels) but {_gb(available)} is available; "
+        f"training needs about {_gb(planned.need)} at its finest scale ({finest[0]}x{finest[1]}, "
+        f"{max(layer_widths(len(shapes) - 1, network))} channels, {how} steps) but {_gb(available)} is available; "
         f"{advice} (--memory-limit sets the budget, --skip-memory-check tries anyway)"
     )
 

@@ -35,6 +35,8 @@ class ScaleJob:
     network: NetworkConfig
     train: TrainConfig
     resampling: Resampling  # how the coarser scales' outputs go up (the random coarser path)
+    # "graph" (compiled steps) or "eager" (op by op, less memory): ``domain.memory.plan_memory``.
+    execution: str = "graph"
 
     @property
     def shape(self) -> Shape:

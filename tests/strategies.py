@@ -8,6 +8,7 @@ from hypothesis.extra import numpy as hnp
 
 from domain.config import (
     BIAS_INITS,
+    EXECUTIONS,
     GENERATOR_FAKES,
     LOSS_KINDS,
     RECONSTRUCTION_NOISES,
@@ -75,6 +76,7 @@ def train_configs(draw) -> TrainConfig:
         loss=draw(st.sampled_from(LOSS_KINDS)),
         reconstruction_noise=draw(st.sampled_from(RECONSTRUCTION_NOISES)),
         generator_fake=draw(st.sampled_from(GENERATOR_FAKES)),
+        execution=draw(st.sampled_from(EXECUTIONS)),
         seed=draw(st.integers(0, 2**63)),
     )
 

@@ -8,13 +8,14 @@ import numpy as np
 from mindspore import Tensor
 
 from adapters.mindspore import checkpoints
-from adapters.mindspore.device import configure
+from adapters.mindspore.device import configure, execution
 from adapters.mindspore.networks import (
     Critic,
     Generator,
     copy_weights,
     initialise,
     named_parameters,
+    normalise_by_hand,
     run_inference,
     to_tensor,
 )
@@ -100,7 +101,8 @@ class MindSporePyramid:
         else:
             initialise(generator, init_rng, bias_init=job.network.bias_init)
             initialise(critic, init_rng, bias_init=job.network.bias_init)
-        self._adam_state, z_star = self._fit(generator, critic, job, step_rng, on_iteration)
+        with execution(job.execution):
+            self._adam_state, z_star = self._fit(generator, critic, job, step_rng, on_iteration)
         self.generators.append(generator)
         self.critics.append(critic)
         return z_star
@@ -113,7 +115,8 @@ class MindSporePyramid:
         generator, critic = self._new_cells(job.scale, tag="ft")
         copy_weights(self.generators[job.scale], generator)
         copy_weights(self.critics[job.scale], critic)
-        self._fit(generator, critic, job, rng, on_iteration)
+        with execution(job.execution):
+            self._fit(generator, critic, job, rng, on_iteration)
 
         def tuned(scale: int, x: np.ndarray, prev: np.ndarray) -> np.ndarray:
             return run_inference(generator if scale == job.scale else self.generators[scale], x, prev)
@@ -124,6 +127,9 @@ class MindSporePyramid:
         """The training loop of one scale; leaves both cells in inference mode, returns Adam's
         state and the scale's z* (the last reconstruction noise it trained with)."""
         cfg: TrainConfig = job.train
+        # Eager steps differentiate the critic twice through mean and variance ops, not the fused
+        # BatchNorm kernel (see ``networks.BatchNorm``); the values are the same.
+        normalise_by_hand(critic, job.execution == "eager")
         g_adam = make_adam(generator, cfg.lr_generator, cfg)
         d_adam = make_adam(critic, cfg.lr_critic, cfg)
         critic_step = make_critic_step(critic, generator, d_adam, cfg)

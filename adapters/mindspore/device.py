@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+from contextlib import contextmanager
 
 DEVICES = ("CPU", "GPU", "Ascend")
 
@@ -55,6 +56,25 @@ def configure(device: str = "CPU") -> str:
         raise ConfigError(f"MindSpore cannot run on {device} here ({first_line}); only CPU is tested") from None
     _configured = device
     return device
+
+
+@contextmanager
+def execution(kind: str):
+    """Run the enclosed steps compiled ("graph", the process default) or op by op ("eager",
+    MindSpore's PyNative mode). Eager steps free each op's oneDNN workspace when the op ends, where a
+    compiled step keeps one per conv node for its lifetime: at 218x250 with 128 channels a scale's
+    steps peak at 6.1 GB eager against 19.2 GB compiled, and take 1.9x as long an iteration (each op
+    maps and zeroes its workspace afresh); at 25 px eager is 10x slower (dispatch per op)."""
+    if kind != "eager":
+        yield
+        return
+    import mindspore as ms
+
+    ms.set_context(mode=ms.PYNATIVE_MODE)
+    try:
+        yield
+    finally:
+        ms.set_context(mode=ms.GRAPH_MODE)
 
 
 def launched_by_msrun() -> bool:

@@ -83,7 +83,20 @@ def critic_case():
     return critic, PassThrough(), real, fake, params
 
 
-def test_gradient_penalty_matches_finite_differences(critic_case):
+@pytest.fixture(params=["graph", "eager"])
+def execution(request, critic_case):
+    """Each critic test runs compiled and eagerly (op by op, the critic's BatchNorm in the
+    mean-and-variance form that eager training uses)."""
+    from adapters.mindspore.device import execution as running
+    from adapters.mindspore.networks import normalise_by_hand
+
+    normalise_by_hand(critic_case[0], request.param == "eager")
+    with running(request.param):
+        yield request.param
+    normalise_by_hand(critic_case[0], False)
+
+
+def test_gradient_penalty_matches_finite_differences(critic_case, execution):
     import mindspore as ms
 
     from adapters.mindspore.losses import CriticLoss
@@ -100,7 +113,7 @@ def test_gradient_penalty_matches_finite_differences(critic_case):
     assert float(total.asnumpy()) == pytest.approx(want_total, rel=2e-3, abs=1e-4)
 
 
-def test_a_critic_weight_gradient_matches_finite_differences(critic_case):
+def test_a_critic_weight_gradient_matches_finite_differences(critic_case, execution):
     import mindspore as ms
     from mindspore import nn
 
@@ -244,3 +257,26 @@ def test_later_generator_steps_back_propagate_through_the_saved_graph_with_the_c
             continue
         np.testing.assert_allclose(got[name], value, rtol=1e-3, atol=1e-4 * scale, err_msg=name)
     assert not np.allclose(got["net.head.conv.weight"], 0)
+
+
+def test_batchnorm_by_hand_has_the_fused_kernels_values_and_running_statistics(critic_case):
+    import mindspore as ms
+
+    from adapters.mindspore.device import execution
+    from adapters.mindspore.networks import BatchNorm
+
+    x = np.random.default_rng(0).standard_normal((1, 4, 5, 6)).astype(np.float32) * 3 + 1
+    results = []
+    for kind, by_hand in (("graph", False), ("eager", True)):
+        bn = BatchNorm(4, momentum=0.9)
+        bn.by_hand = by_hand
+        bn.set_train()
+        with execution(kind):
+            for _ in range(2):
+                y = bn(ms.Tensor(x)).asnumpy()
+        results.append((y, bn.moving_mean.asnumpy(), bn.moving_variance.asnumpy()))
+    for fused, hand in zip(*results):
+        np.testing.assert_allclose(hand, fused, rtol=1e-5, atol=1e-6)
+    mean, var, n = x.mean(axis=(0, 2, 3)), x.var(axis=(0, 2, 3)), x.size / 4
+    np.testing.assert_allclose(results[1][1], 0.19 * mean, rtol=1e-5)  # two updates of weight 0.1
+    np.testing.assert_allclose(results[1][2], 0.81 + 0.19 * var * n / (n - 1), rtol=1e-5)  # unbiased

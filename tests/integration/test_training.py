@@ -392,3 +392,85 @@ def test_the_official_generator_steps_start_from_the_exact_adversarial_gradient_
     before = [p.asnumpy().copy() for p in adam.parameters]
     steps.run(real, x, prev, real, prev)
     assert any(not np.array_equal(b, p.asnumpy()) for b, p in zip(before, adam.parameters))
+
+
+class ModeRecorder(NullProgress):
+    """Records MindSpore's execution mode at every scale's iterations, and the messages."""
+
+    def __init__(self):
+        self.scale, self.modes, self.messages = None, {}, []
+
+    def scale_started(self, scale, num_scales, shape, iterations):
+        self.scale = scale
+
+    def iteration(self, iteration, losses):
+        import mindspore as ms
+
+        self.modes.setdefault(self.scale, set()).add(ms.get_context("mode"))
+
+    def message(self, text):
+        self.messages.append(text)
+
+
+@pytest.mark.parametrize("generator_fake", ["stale", "reuse"])
+def test_eager_steps_do_the_arithmetic_of_compiled_steps(generator_fake):
+    from mindspore import Tensor
+
+    from adapters.mindspore.device import execution
+    from adapters.mindspore.networks import named_parameters, normalise_by_hand
+    from adapters.mindspore.steps import make_adam, make_critic_step, make_generator_steps
+
+    cfg = tiny_config(generator_fake=generator_fake)
+
+    def two_iterations(kind):
+        generator, critic, rng = _seeded_cells(cfg, 1)
+        normalise_by_hand(critic, kind == "eager")  # as the backend does
+        critic_step = make_critic_step(critic, generator, make_adam(critic, 5e-4, cfg.train), cfg.train)
+        generator_steps = make_generator_steps(generator, critic, make_adam(generator, 5e-4, cfg.train), cfg.train)
+        real, x, prev, rec_x, rec_prev = (Tensor(rng.standard_normal((1, 3, 18, 20)).astype(np.float32))
+                                          for _ in range(5))
+        losses = []
+        with execution(kind):
+            for _ in range(2):
+                losses.append(float(critic_step(real, x, prev, Tensor(np.float32(0.3)))[0].asnumpy()))
+                losses.append(float(generator_steps.run(real, x, prev, rec_x, rec_prev)[0].asnumpy()))
+        weights = {f"{who}/{k}": v.asnumpy().copy() for who, cell in (("g", generator), ("d", critic))
+                   for k, v in named_parameters(cell).items()}
+        return losses, weights
+
+    compiled, compiled_weights = two_iterations("graph")
+    eager, eager_weights = two_iterations("eager")
+    np.testing.assert_allclose(eager, compiled, rtol=1e-5)
+    for name, want in compiled_weights.items():
+        # A conv bias right before BatchNorm has a gradient of zero up to rounding, which Adam turns
+        # into full-size steps of either sign; BatchNorm's running mean follows those biases.
+        if name.endswith("conv.bias") or name.endswith("moving_mean"):
+            continue
+        np.testing.assert_allclose(eager_weights[name], want, rtol=1e-4, atol=1e-6, err_msg=name)
+
+
+def test_auto_runs_eagerly_only_the_scales_whose_compiled_steps_do_not_fit():
+    import mindspore as ms
+
+    import app
+    from adapters.mindspore.memory import model_for
+    from app.bootstrap import images
+    from domain.memory import scale_bytes
+    from domain.pyramid import plan_pyramid
+
+    cfg = tiny_config()
+    models = model_for("CPU", cfg.train.generator_fake)
+    image = images().load(str(TINY_IMAGE))
+    shapes = plan_pyramid(image.shape[:2], cfg.pyramid).shapes
+    finest = len(shapes) - 1
+    graph_needs = [scale_bytes(s, n, cfg.network, models.graph) for n, s in enumerate(shapes)]
+    eager_finest = scale_bytes(shapes[-1], finest, cfg.network, models.eager)
+    limit = int(max(graph_needs[:-1] + [eager_finest])) + 1
+    assert limit < graph_needs[-1]  # the finest scale fits only eagerly
+    recorder = ModeRecorder()
+    model = app.train(str(TINY_IMAGE), cfg, memory_limit=limit, progress=recorder)
+    assert recorder.modes == {**{n: {ms.GRAPH_MODE} for n in range(finest)}, finest: {ms.PYNATIVE_MODE}}
+    assert any(f"scale {finest} runs eagerly" in text for text in recorder.messages)
+    assert ms.get_context("mode") == ms.GRAPH_MODE  # compiled again for sampling and what follows
+    (sample,) = app.generate(model, 1, seed=1)
+    assert sample.shape == model.image.shape and sample.std() > 0

@@ -8,17 +8,24 @@ from hypothesis import strategies as st
 from domain.config import NetworkConfig, PyramidConfig, preset
 from domain.errors import ConfigError
 from domain.memory import (
+    ExecutionModels,
     InsufficientMemory,
     MemoryModel,
     check_fits,
+    choose_executions,
     im2col_elements,
     largest_fitting_size,
     parse_size,
     peak_bytes,
+    plan_memory,
+    scale_bytes,
 )
 from domain.pyramid import plan_pyramid
 
 MODEL = MemoryModel(base=0.5 * 2**30, per_element=32.0)
+EAGER = MemoryModel(base=0.5 * 2**30, per_element=4.0)
+GRAPH_ONLY = ExecutionModels(graph=MODEL)
+BOTH = ExecutionModels(graph=MODEL, eager=EAGER)
 PAPER = preset("paper")
 
 
@@ -39,8 +46,11 @@ def test_the_estimate_grows_with_the_image_and_the_widths(h, w, grow, scale):
 def test_a_plan_that_fits_returns_its_estimate_and_an_unknown_budget_is_not_checked():
     plan = plan_pyramid((186, 248), PAPER.pyramid)
     need = peak_bytes(plan.shapes, PAPER.network, MODEL)
-    assert check_fits((186, 248), plan.shapes, PAPER.pyramid, PAPER.network, MODEL, need) == need
-    assert check_fits((186, 248), plan.shapes, PAPER.pyramid, PAPER.network, MODEL, None) == need
+    for execution in ("graph", "auto"):
+        fits = check_fits((186, 248), plan.shapes, PAPER.pyramid, PAPER.network, BOTH, execution, need)
+        assert fits.need == need and set(fits.executions) == {"graph"}
+        unknown = check_fits((186, 248), plan.shapes, PAPER.pyramid, PAPER.network, BOTH, execution, None)
+        assert unknown.need == need and set(unknown.executions) == {"graph"}
 
 
 def test_a_plan_that_does_not_fit_names_a_max_size_and_a_channel_cap_that_do():
@@ -48,7 +58,7 @@ def test_a_plan_that_does_not_fit_names_a_max_size_and_a_channel_cap_that_do():
     need = peak_bytes(plan.shapes, PAPER.network, MODEL)
     budget = need / 3
     with pytest.raises(InsufficientMemory) as caught:
-        check_fits((186, 248), plan.shapes, PAPER.pyramid, PAPER.network, MODEL, budget)
+        check_fits((186, 248), plan.shapes, PAPER.pyramid, PAPER.network, GRAPH_ONLY, "auto", budget)
     message = str(caught.value)
     assert "\n" not in message and "--max-size " in message and "--set network.max_channels=" in message
     size = largest_fitting_size((186, 248), PAPER.pyramid, PAPER.network, MODEL, budget)
@@ -61,7 +71,42 @@ def test_a_plan_that_does_not_fit_names_a_max_size_and_a_channel_cap_that_do():
 def test_nothing_fits_a_budget_below_the_framework_itself():
     plan = plan_pyramid((186, 248), PAPER.pyramid)
     with pytest.raises(InsufficientMemory, match="no smaller setting"):
-        check_fits((186, 248), plan.shapes, PAPER.pyramid, PAPER.network, MODEL, 2**20)
+        check_fits((186, 248), plan.shapes, PAPER.pyramid, PAPER.network, BOTH, "auto", 2**20)
+
+
+def test_auto_compiles_the_scales_that_fit_and_runs_the_rest_eagerly():
+    plan = plan_pyramid((186, 248), PAPER.pyramid)
+    graph_need = [scale_bytes(s, n, PAPER.network, MODEL) for n, s in enumerate(plan.shapes)]
+    budget = graph_need[-3] * 1.01  # the two finest scales do not fit compiled
+    planned = plan_memory(plan.shapes, PAPER.network, BOTH, "auto", budget)
+    assert planned.executions == ("graph",) * (plan.num_scales - 2) + ("eager", "eager")
+    assert planned.eager_scales == (plan.num_scales - 2, plan.num_scales - 1)
+    eager_finest = scale_bytes(plan.shapes[-1], plan.num_scales - 1, PAPER.network, EAGER)
+    assert planned.need == pytest.approx(max(eager_finest, graph_need[-3])) and planned.need <= budget
+    # the same budget refuses compiled steps, and the refusal names the setting that fits
+    with pytest.raises(InsufficientMemory, match=r"compiled steps.*--set train.execution=auto"):
+        check_fits((186, 248), plan.shapes, PAPER.pyramid, PAPER.network, BOTH, "graph", budget)
+    assert check_fits((186, 248), plan.shapes, PAPER.pyramid, PAPER.network, BOTH, "auto", budget) == planned
+
+
+@given(budget=st.floats(0.5 * 2**30, 64 * 2**30), execution=st.sampled_from(["auto", "graph", "eager"]))
+def test_executions_follow_the_setting_and_eager_never_needs_more(budget, execution):
+    plan = plan_pyramid((186, 248), PAPER.pyramid)
+    executions = choose_executions(plan.shapes, PAPER.network, BOTH, execution, budget)
+    assert len(executions) == plan.num_scales and set(executions) <= {"graph", "eager"}
+    if execution != "auto":
+        assert set(executions) == {execution}
+    else:  # compiled wherever compiled fits; a backend without an eager model always compiles
+        for n, (shape, kind) in enumerate(zip(plan.shapes, executions)):
+            assert (kind == "graph") == (scale_bytes(shape, n, PAPER.network, MODEL) <= budget)
+        assert set(choose_executions(plan.shapes, PAPER.network, GRAPH_ONLY, "auto", budget)) == {"graph"}
+    eager = plan_memory(plan.shapes, PAPER.network, BOTH, "eager", budget).need
+    assert eager <= plan_memory(plan.shapes, PAPER.network, BOTH, execution, budget).need
+
+
+def test_an_unknown_execution_is_refused():
+    with pytest.raises(ConfigError, match="execution must be one of"):
+        choose_executions(((25, 25),), PAPER.network, BOTH, "lazy", None)
 
 
 @pytest.mark.parametrize("text, expected", [("4GB", 4 * 2**30), ("512 MB", 512 * 2**20), ("1.5G", int(1.5 * 2**30)),
