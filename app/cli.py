@@ -69,11 +69,8 @@ def _print_plan(config: SinGANConfig, image_shape, source: str, args: argparse.N
     except SinGANError as exc:
         print(f"memory: {exc}")
     else:
-        eager = memory.eager_scales
-        how = "" if not eager else (
-            f"; scale{'s' if len(eager) > 1 else ''} {', '.join(map(str, eager))} run{'' if len(eager) > 1 else 's'} "
-            "eagerly (op by op: less memory, slower)"
-            if len(eager) < plan.num_scales else "; every scale runs eagerly (op by op: less memory, slower)")
+        described = memory.describe()
+        how = f"; {described} (op by op: less memory, slower)" if described else ""
         if memory.need is not None:
             print(f"memory: about {memory.need / 2**30:.1f} GB at the peak (estimated; fits){how}")
         elif how:

@@ -101,12 +101,10 @@ def _train_scales(
     cfg, plan, backend = model.config, model.plan, model.backend
     if memory is None:
         memory = MemoryPlan(executions=("eager" if cfg.train.execution == "eager" else "graph",) * plan.num_scales)
-    eager = [n for n in memory.eager_scales if n >= start]
-    if eager and cfg.train.execution == "auto":
+    described = memory.describe(start)
+    if described and cfg.train.execution == "auto":
         budget = f"{memory.available / 2**30:.1f} GB" if memory.available else "the memory available"
-        many = len(eager) > 1
-        progress.message(f"scale{'s' if many else ''} {', '.join(map(str, eager))} run{'' if many else 's'} "
-                         f"eagerly (op by op) to fit in {budget}: about a third of the memory, slower")
+        progress.message(f"{described} (op by op) to fit in {budget}: less memory, slower")
     shapes = plan.shapes
     reals = model.reals()
     streams = scale_streams(cfg.train.seed, plan.num_scales)

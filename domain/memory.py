@@ -8,9 +8,10 @@ So the model counts those matrices: a scale needs ``base + per_element * im2col(
 where ``im2col`` sums over the generator's and the critic's conv layers, and the run needs what its
 largest scale needs (a finished scale's steps are released).
 
-Steps run eagerly (op by op) free each workspace when the op ends, so they hold about a third of
-that; a backend gives a model for each way (``ExecutionModels``), and ``plan_memory`` picks, per
-scale, compiled steps where they fit and eager steps where only those do (``execution="auto"``).
+Steps run eagerly (op by op) free each workspace when the op ends, so they hold about half of
+that; a backend gives a model for each way (``ExecutionModels``: compiled, split - compiled critic
+steps, eager generator steps - and eager), and ``plan_memory`` picks, per scale, the fastest way
+that fits (``execution="auto"``).
 """
 from __future__ import annotations
 
@@ -38,13 +39,20 @@ class MemoryModel:
 
 @attrs.frozen(kw_only=True)
 class ExecutionModels:
-    """A backend's memory models for compiled ("graph") and eager steps (None: no eager mode)."""
+    """A backend's memory models for compiled ("graph"), "split" (compiled critic steps, eager
+    generator steps) and "eager" steps; None: the backend has no such mode."""
 
     graph: MemoryModel
+    split: MemoryModel | None = None
     eager: MemoryModel | None = None
 
     def for_execution(self, kind: str) -> MemoryModel:
-        return self.eager if kind == "eager" and self.eager is not None else self.graph
+        model = {"split": self.split, "eager": self.eager}.get(kind)
+        return model if model is not None else self.graph
+
+    def frugal(self) -> MemoryModel:
+        """The model of the way that needs least."""
+        return self.eager or self.split or self.graph
 
 
 @attrs.frozen(kw_only=True)
@@ -56,9 +64,19 @@ class MemoryPlan:
     need: float | None = None
     available: float | None = None
 
-    @property
-    def eager_scales(self) -> tuple[int, ...]:
-        return tuple(n for n, kind in enumerate(self.executions) if kind == "eager")
+    def scales_run(self, kind: str, start: int = 0) -> tuple[int, ...]:
+        return tuple(n for n, run in enumerate(self.executions) if run == kind and n >= start)
+
+    def describe(self, start: int = 0) -> str:
+        """Which scales from ``start`` on are not compiled, in words ("" when all are)."""
+        parts = []
+        for kind in ("split", "eager"):
+            scales = self.scales_run(kind, start)
+            if scales:
+                many = len(scales) > 1
+                what = f"{'their' if many else 'its'} generator steps eagerly" if kind == "split" else "eagerly"
+                parts.append(f"scale{'s' if many else ''} {', '.join(map(str, scales))} run{'' if many else 's'} {what}")
+        return "; ".join(parts)
 
 
 def im2col_elements(shape: Shape, scale: int, cfg: NetworkConfig) -> int:
@@ -81,19 +99,26 @@ def peak_bytes(shapes: Iterable[Shape], cfg: NetworkConfig, model: MemoryModel) 
 
 def choose_executions(shapes: tuple[Shape, ...], cfg: NetworkConfig, models: ExecutionModels | None,
                       execution: str, available: float | None) -> tuple[str, ...]:
-    """Per scale, "graph" or "eager". ``execution`` "graph" or "eager" holds at every scale; "auto"
-    compiles every scale whose graph estimate fits ``available`` (all of them when the memory or
-    the model is unknown, or the backend has no eager model) and runs the others eagerly."""
+    """Per scale, "graph", "split" or "eager". Any but "auto" holds at every scale; "auto" takes,
+    per scale, the first of them whose estimate fits ``available`` (the last the backend has when
+    none does; "graph" everywhere when the memory or the models are unknown)."""
     if execution not in EXECUTIONS:
         from domain.errors import ConfigError
 
         raise ConfigError(f"execution must be one of {EXECUTIONS}, got {execution!r}")
     if execution != "auto":
         return (execution,) * len(shapes)
-    if models is None or models.eager is None or available is None:
+    if models is None or available is None:
         return ("graph",) * len(shapes)
-    return tuple("graph" if scale_bytes(s, n, cfg, models.graph) <= available else "eager"
-                 for n, s in enumerate(shapes))
+    kinds = [kind for kind in ("graph", "split", "eager") if kind == "graph" or getattr(models, kind) is not None]
+
+    def fastest_fitting(n: int, shape: Shape) -> str:
+        for kind in kinds:
+            if scale_bytes(shape, n, cfg, models.for_execution(kind)) <= available:
+                return kind
+        return kinds[-1]
+
+    return tuple(fastest_fitting(n, s) for n, s in enumerate(shapes))
 
 
 def plan_memory(shapes: tuple[Shape, ...], cfg: NetworkConfig, models: ExecutionModels | None, execution: str,
@@ -135,9 +160,9 @@ def check_fits(image_shape: Shape, shapes: tuple[Shape, ...], pyramid: PyramidCo
     if available is None or planned.need <= available:
         return planned
     # The hints assume the most frugal execution the setting allows.
-    frugal = models.graph if execution == "graph" else models.for_execution("eager")
+    frugal = models.frugal() if execution == "auto" else models.for_execution(execution)
     hints = []
-    if execution == "graph" and models.eager is not None and peak_bytes(shapes, network, models.eager) <= available:
+    if execution != "auto" and peak_bytes(shapes, network, models.frugal()) <= available:
         hints.append("--set train.execution=auto")
     size = largest_fitting_size(image_shape, pyramid, network, frugal, available)
     if size is not None:
@@ -151,7 +176,7 @@ def check_fits(image_shape: Shape, shapes: tuple[Shape, ...], pyramid: PyramidCo
                 break
     finest = shapes[-1]
     advice = " or ".join(hints) + " would fit" if hints else "no smaller setting of max_size or channels fits"
-    how = {"graph": "compiled", "eager": "eager"}.get(execution, "even eager")
+    how = {"graph": "compiled", "split": "split", "eager": "eager"}.get(execution, "even eager")
     raise InsufficientMemory(
         f"training needs about {_gb(planned.need)} at its finest scale ({finest[0]}x{finest[1]}, "
         f"{max(layer_widths(len(shapes) - 1, network))} channels, {how} steps) but {_gb(available)} is available; "

@@ -130,6 +130,8 @@ class MindSporePyramid:
         # Eager steps differentiate the critic twice through mean and variance ops, not the fused
         # BatchNorm kernel (see ``networks.BatchNorm``); the values are the same.
         normalise_by_hand(critic, job.execution == "eager")
+        # "split": the critic steps compiled (they hold least there), the generator steps op by op.
+        generator_execution = "eager" if job.execution in ("split", "eager") else "graph"
         g_adam = make_adam(generator, cfg.lr_generator, cfg)
         d_adam = make_adam(critic, cfg.lr_critic, cfg)
         critic_step = make_critic_step(critic, generator, d_adam, cfg)
@@ -158,7 +160,8 @@ class MindSporePyramid:
             for prev, alpha in zip(prevs, alphas):
                 x, prev_t = to_tensor(amplitude * noise + prev), to_tensor(prev)
                 d_loss, (d_real, d_fake, penalty) = critic_step(real, x, prev_t, alpha)
-            g_loss, adversarial, reconstruction = generator_steps.run(real, x, prev_t, rec_x, rec_prev)
+            with execution(generator_execution):
+                g_loss, adversarial, reconstruction = generator_steps.run(real, x, prev_t, rec_x, rec_prev)
             if iteration % 500 == 0 or iteration == cfg.iterations - 1:
                 # The official code saves G(z*) at these iterations with the generator still in
                 # train mode: one more reconstruction pass that its BatchNorm statistics see, the

@@ -412,8 +412,8 @@ class ModeRecorder(NullProgress):
         self.messages.append(text)
 
 
-@pytest.mark.parametrize("generator_fake", ["stale", "reuse"])
-def test_eager_steps_do_the_arithmetic_of_compiled_steps(generator_fake):
+@pytest.mark.parametrize("generator_fake, kind", [("stale", "eager"), ("reuse", "eager"), ("stale", "split")])
+def test_eager_steps_do_the_arithmetic_of_compiled_steps(generator_fake, kind):
     from mindspore import Tensor
 
     from adapters.mindspore.device import execution
@@ -425,21 +425,23 @@ def test_eager_steps_do_the_arithmetic_of_compiled_steps(generator_fake):
     def two_iterations(kind):
         generator, critic, rng = _seeded_cells(cfg, 1)
         normalise_by_hand(critic, kind == "eager")  # as the backend does
+        critic_kind, generator_kind = {"graph": ("graph", "graph"), "split": ("graph", "eager")}.get(kind, (kind, kind))
         critic_step = make_critic_step(critic, generator, make_adam(critic, 5e-4, cfg.train), cfg.train)
         generator_steps = make_generator_steps(generator, critic, make_adam(generator, 5e-4, cfg.train), cfg.train)
         real, x, prev, rec_x, rec_prev = (Tensor(rng.standard_normal((1, 3, 18, 20)).astype(np.float32))
                                           for _ in range(5))
         losses = []
-        with execution(kind):
+        with execution(critic_kind):
             for _ in range(2):
                 losses.append(float(critic_step(real, x, prev, Tensor(np.float32(0.3)))[0].asnumpy()))
-                losses.append(float(generator_steps.run(real, x, prev, rec_x, rec_prev)[0].asnumpy()))
+                with execution(generator_kind):
+                    losses.append(float(generator_steps.run(real, x, prev, rec_x, rec_prev)[0].asnumpy()))
         weights = {f"{who}/{k}": v.asnumpy().copy() for who, cell in (("g", generator), ("d", critic))
                    for k, v in named_parameters(cell).items()}
         return losses, weights
 
     compiled, compiled_weights = two_iterations("graph")
-    eager, eager_weights = two_iterations("eager")
+    eager, eager_weights = two_iterations(kind)
     np.testing.assert_allclose(eager, compiled, rtol=1e-5)
     for name, want in compiled_weights.items():
         # A conv bias right before BatchNorm has a gradient of zero up to rounding, which Adam turns
@@ -449,10 +451,12 @@ def test_eager_steps_do_the_arithmetic_of_compiled_steps(generator_fake):
         np.testing.assert_allclose(eager_weights[name], want, rtol=1e-4, atol=1e-6, err_msg=name)
 
 
-def test_auto_runs_eagerly_only_the_scales_whose_compiled_steps_do_not_fit():
+@pytest.mark.parametrize("finest_kind", ["split", "eager"])
+def test_auto_runs_op_by_op_only_what_does_not_fit_compiled(finest_kind, monkeypatch):
     import mindspore as ms
 
     import app
+    from adapters.mindspore import steps
     from adapters.mindspore.memory import model_for
     from app.bootstrap import images
     from domain.memory import scale_bytes
@@ -463,14 +467,28 @@ def test_auto_runs_eagerly_only_the_scales_whose_compiled_steps_do_not_fit():
     image = images().load(str(TINY_IMAGE))
     shapes = plan_pyramid(image.shape[:2], cfg.pyramid).shapes
     finest = len(shapes) - 1
-    graph_needs = [scale_bytes(s, n, cfg.network, models.graph) for n, s in enumerate(shapes)]
-    eager_finest = scale_bytes(shapes[-1], finest, cfg.network, models.eager)
-    limit = int(max(graph_needs[:-1] + [eager_finest])) + 1
-    assert limit < graph_needs[-1]  # the finest scale fits only eagerly
+
+    def need(kind, n):
+        return scale_bytes(shapes[n], n, cfg.network, models.for_execution(kind))
+
+    limit = int(max([need("graph", n) for n in range(finest)] + [need(finest_kind, finest)])) + 1
+    faster = {"split": "graph", "eager": "split"}[finest_kind]
+    assert limit < need(faster, finest)  # the finest scale fits only this way
     recorder = ModeRecorder()
+    generator_modes = []
+    run = steps.GeneratorSteps.run
+
+    def recording_run(self, *args):
+        generator_modes.append((recorder.scale, ms.get_context("mode")))
+        return run(self, *args)
+
+    monkeypatch.setattr(steps.GeneratorSteps, "run", recording_run)
     model = app.train(str(TINY_IMAGE), cfg, memory_limit=limit, progress=recorder)
-    assert recorder.modes == {**{n: {ms.GRAPH_MODE} for n in range(finest)}, finest: {ms.PYNATIVE_MODE}}
-    assert any(f"scale {finest} runs eagerly" in text for text in recorder.messages)
+    critic_mode = ms.PYNATIVE_MODE if finest_kind == "eager" else ms.GRAPH_MODE
+    assert recorder.modes == {**{n: {ms.GRAPH_MODE} for n in range(finest)}, finest: {critic_mode}}
+    assert set(generator_modes) == {*((n, ms.GRAPH_MODE) for n in range(finest)), (finest, ms.PYNATIVE_MODE)}
+    words = {"split": "runs its generator steps eagerly", "eager": "runs eagerly"}[finest_kind]
+    assert any(f"scale {finest} {words}" in text for text in recorder.messages)
     assert ms.get_context("mode") == ms.GRAPH_MODE  # compiled again for sampling and what follows
     (sample,) = app.generate(model, 1, seed=1)
     assert sample.shape == model.image.shape and sample.std() > 0

@@ -23,9 +23,11 @@ from domain.memory import (
 from domain.pyramid import plan_pyramid
 
 MODEL = MemoryModel(base=0.5 * 2**30, per_element=32.0)
+SPLIT = MemoryModel(base=0.5 * 2**30, per_element=16.0)
 EAGER = MemoryModel(base=0.5 * 2**30, per_element=4.0)
 GRAPH_ONLY = ExecutionModels(graph=MODEL)
 BOTH = ExecutionModels(graph=MODEL, eager=EAGER)
+ALL = ExecutionModels(graph=MODEL, split=SPLIT, eager=EAGER)
 PAPER = preset("paper")
 
 
@@ -80,7 +82,8 @@ def test_auto_compiles_the_scales_that_fit_and_runs_the_rest_eagerly():
     budget = graph_need[-3] * 1.01  # the two finest scales do not fit compiled
     planned = plan_memory(plan.shapes, PAPER.network, BOTH, "auto", budget)
     assert planned.executions == ("graph",) * (plan.num_scales - 2) + ("eager", "eager")
-    assert planned.eager_scales == (plan.num_scales - 2, plan.num_scales - 1)
+    assert planned.scales_run("eager") == (plan.num_scales - 2, plan.num_scales - 1)
+    assert planned.describe() == f"scales {plan.num_scales - 2}, {plan.num_scales - 1} run eagerly"
     eager_finest = scale_bytes(plan.shapes[-1], plan.num_scales - 1, PAPER.network, EAGER)
     assert planned.need == pytest.approx(max(eager_finest, graph_need[-3])) and planned.need <= budget
     # the same budget refuses compiled steps, and the refusal names the setting that fits
@@ -89,19 +92,31 @@ def test_auto_compiles_the_scales_that_fit_and_runs_the_rest_eagerly():
     assert check_fits((186, 248), plan.shapes, PAPER.pyramid, PAPER.network, BOTH, "auto", budget) == planned
 
 
-@given(budget=st.floats(0.5 * 2**30, 64 * 2**30), execution=st.sampled_from(["auto", "graph", "eager"]))
-def test_executions_follow_the_setting_and_eager_never_needs_more(budget, execution):
+@given(budget=st.floats(0.5 * 2**30, 64 * 2**30), execution=st.sampled_from(["auto", "graph", "split", "eager"]))
+def test_executions_follow_the_setting_and_auto_takes_the_fastest_that_fits(budget, execution):
     plan = plan_pyramid((186, 248), PAPER.pyramid)
-    executions = choose_executions(plan.shapes, PAPER.network, BOTH, execution, budget)
-    assert len(executions) == plan.num_scales and set(executions) <= {"graph", "eager"}
+    executions = choose_executions(plan.shapes, PAPER.network, ALL, execution, budget)
+    assert len(executions) == plan.num_scales and set(executions) <= {"graph", "split", "eager"}
     if execution != "auto":
         assert set(executions) == {execution}
-    else:  # compiled wherever compiled fits; a backend without an eager model always compiles
+    else:  # graph where it fits, else split where it fits, else eager
         for n, (shape, kind) in enumerate(zip(plan.shapes, executions)):
-            assert (kind == "graph") == (scale_bytes(shape, n, PAPER.network, MODEL) <= budget)
+            fits = {k: scale_bytes(shape, n, PAPER.network, ALL.for_execution(k)) <= budget for k in ("graph", "split")}
+            assert kind == ("graph" if fits["graph"] else "split" if fits["split"] else "eager")
+        # a backend with fewer ways uses those it has
         assert set(choose_executions(plan.shapes, PAPER.network, GRAPH_ONLY, "auto", budget)) == {"graph"}
-    eager = plan_memory(plan.shapes, PAPER.network, BOTH, "eager", budget).need
-    assert eager <= plan_memory(plan.shapes, PAPER.network, BOTH, execution, budget).need
+        assert "split" not in choose_executions(plan.shapes, PAPER.network, BOTH, "auto", budget)
+    eager = plan_memory(plan.shapes, PAPER.network, ALL, "eager", budget).need
+    assert eager <= plan_memory(plan.shapes, PAPER.network, ALL, execution, budget).need
+
+
+def test_the_plan_in_words_names_the_scales_that_are_not_compiled():
+    from domain.memory import MemoryPlan
+
+    planned = MemoryPlan(executions=("graph", "graph", "split", "split", "eager"))
+    assert planned.describe() == "scales 2, 3 run their generator steps eagerly; scale 4 runs eagerly"
+    assert planned.describe(start=3) == "scale 3 runs its generator steps eagerly; scale 4 runs eagerly"
+    assert MemoryPlan(executions=("graph",) * 3).describe() == ""
 
 
 def test_an_unknown_execution_is_refused():
