@@ -149,7 +149,9 @@ def _train_one(collection, path: Path, name: str, config, shard: Shard, store, d
             if not memory["skip_memory_check"]:  # checked here, to skip the image before it starts
                 training.check_memory(plan, config, device=device, limit=memory["memory_limit"])
             record(TRAINING, pid=os.getpid())
-            training.train(str(path), config, run_dir=run_dir, device=device, skip_memory_check=True)
+            # checked above; the limit still decides which scales run op by op
+            training.train(str(path), config, run_dir=run_dir, device=device, skip_memory_check=True,
+                           memory_limit=memory["memory_limit"])
             extra = {}
         else:
             record(TRAINING, pid=os.getpid(), resumed_from_scale=completed)

@@ -173,7 +173,10 @@ class FakeBackend:
     def generate(self, scale, x, prev):
         return np.clip(prev + 0.3 * x, -1, 1).astype(np.float32)
 
+    executions: list = []  # (scale, job.execution) of every scale any fake trained
+
     def train_scale(self, job, rng, on_iteration):
+        FakeBackend.executions.append((job.scale, job.execution))
         if job.scale == self.fail_on_scale:
             raise KeyboardInterrupt  # a kill in the middle of a scale
         on_iteration(0, {"critic": 0.0, "generator": 0.0, "reconstruction": 0.5})
@@ -305,6 +308,24 @@ def test_an_image_whose_plan_does_not_fit_in_memory_is_skipped_with_the_reason(t
     assert states["1.png"]["status"] == "skipped" and "training needs about" in states["1.png"]["reason"]
     assert not (tmp_path / "c" / "runs").exists()
     assert fake_backends["made"] == 0
+
+
+def test_the_memory_limit_also_decides_which_scales_run_op_by_op(tmp_path, fake_backends, monkeypatch):
+    from adapters.mindspore.memory import model_for
+    from app.collection import train_folder
+    from domain.memory import choose_executions, scale_bytes
+    from domain.pyramid import plan_pyramid
+
+    monkeypatch.setattr(FakeBackend, "executions", [])
+    cfg = small_config()
+    shapes = plan_pyramid((18, 20), cfg.pyramid).shapes
+    models = model_for("CPU", cfg.train.generator_fake)
+    limit = int(scale_bytes(shapes[-1], len(shapes) - 1, cfg.network, models.graph)) - 1  # finest not compiled
+    expected = choose_executions(shapes, cfg.network, models, "auto", limit)
+    assert expected[-1] != "graph"
+    states = train_folder(photo_folder(tmp_path, names=("1.png",)), cfg, out=tmp_path / "c", memory_limit=limit)
+    assert states["1.png"]["status"] == "complete"
+    assert FakeBackend.executions == list(enumerate(expected))
 
 
 def test_every_public_name_of_app_resolves():
