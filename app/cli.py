@@ -476,7 +476,7 @@ def make_parser() -> argparse.ArgumentParser:
 def _memory_flags(sub: argparse.ArgumentParser) -> None:
     sub.add_argument("--memory-limit", type=_size, metavar="SIZE",
                      help="memory budget, e.g. 8GB (default: what is available): checked before training, and "
-                          "scales whose compiled steps would not fit run eagerly (train.execution=auto)")
+                          "scales whose compiled steps would not fit run op by op (train.execution=auto)")
     sub.add_argument("--skip-memory-check", action="store_true",
                      help="train even when the estimate says the plan does not fit")
 

@@ -16,7 +16,7 @@ from app.model import Model
 from domain.config import SinGANConfig, preset
 from domain.errors import InvalidRequest, NotAModel, TrainingDiverged
 from domain.imaging import as_rgb_uint8, to_signed, to_uint8
-from domain.memory import MemoryPlan
+from domain.memory import MemoryPlan, choose_executions
 from domain.networks import channels_at, inherits_weights
 from domain.noise import draw_noise, noise_amplitude, rmse
 from domain.ports import ImageStore, ProgressSink, PyramidBackend, ScaleJob
@@ -59,8 +59,8 @@ def fit_image(image: np.ndarray, config: SinGANConfig) -> tuple[PyramidPlan, np.
 
 def memory_plan(plan: PyramidPlan, config: SinGANConfig, *, device: str, limit: int | None = None,
                 check: bool = True) -> MemoryPlan:
-    """How each scale runs (``config.train.execution``: compiled, eager, or "auto", compiled where it
-    fits the memory the machine has, or ``limit`` bytes if smaller) and the estimated peak. With
+    """How each scale runs (``config.train.execution``: graph, split, eager, or "auto", the fastest
+    that fits the memory the machine has, or ``limit`` bytes if smaller) and the estimated peak. With
     ``check``, a plan that cannot fit raises ``InsufficientMemory`` in one line that names a setting
     that would."""
     from domain.memory import check_fits, plan_memory
@@ -100,7 +100,7 @@ def _train_scales(
     run as ``memory.executions`` says (None: as ``train.execution`` says, "auto" compiled)."""
     cfg, plan, backend = model.config, model.plan, model.backend
     if memory is None:
-        memory = MemoryPlan(executions=("eager" if cfg.train.execution == "eager" else "graph",) * plan.num_scales)
+        memory = MemoryPlan(executions=choose_executions(plan.shapes, cfg.network, None, cfg.train.execution, None))
     described = memory.describe(start)
     if described and cfg.train.execution == "auto":
         budget = f"{memory.available / 2**30:.1f} GB" if memory.available else "the memory available"
@@ -238,8 +238,8 @@ def train(
     ``run_dir``: instead of ``out``, exactly this folder, which must not exist yet.
     Before anything is written, the plan's memory is estimated and checked against what the machine
     has (or ``memory_limit`` bytes, if smaller). With ``train.execution="auto"`` (the default) the
-    scales whose compiled steps would not fit run eagerly (op by op: about a third of the memory,
-    slower); a plan that cannot fit even so raises ``InsufficientMemory`` naming a ``max_size`` or
+    scales whose compiled steps would not fit run partly or wholly op by op (less memory, slower);
+    a plan that cannot fit even so raises ``InsufficientMemory`` naming a ``max_size`` or
     channel cap that would; ``skip_memory_check=True`` tries anyway.
     ``progress``: ``True`` for a bar per scale on stderr, or any ``ProgressSink``.
     """

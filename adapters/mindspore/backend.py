@@ -101,8 +101,7 @@ class MindSporePyramid:
         else:
             initialise(generator, init_rng, bias_init=job.network.bias_init)
             initialise(critic, init_rng, bias_init=job.network.bias_init)
-        with execution(job.execution):
-            self._adam_state, z_star = self._fit(generator, critic, job, step_rng, on_iteration)
+        self._adam_state, z_star = self._fit(generator, critic, job, step_rng, on_iteration)
         self.generators.append(generator)
         self.critics.append(critic)
         return z_star
@@ -115,8 +114,7 @@ class MindSporePyramid:
         generator, critic = self._new_cells(job.scale, tag="ft")
         copy_weights(self.generators[job.scale], generator)
         copy_weights(self.critics[job.scale], critic)
-        with execution(job.execution):
-            self._fit(generator, critic, job, rng, on_iteration)
+        self._fit(generator, critic, job, rng, on_iteration)
 
         def tuned(scale: int, x: np.ndarray, prev: np.ndarray) -> np.ndarray:
             return run_inference(generator if scale == job.scale else self.generators[scale], x, prev)
@@ -124,8 +122,9 @@ class MindSporePyramid:
         return tuned
 
     def _fit(self, generator: Generator, critic: Critic, job: ScaleJob, rng, on_iteration) -> tuple[dict, np.ndarray]:
-        """The training loop of one scale; leaves both cells in inference mode, returns Adam's
-        state and the scale's z* (the last reconstruction noise it trained with)."""
+        """The training loop of one scale, run as ``job.execution`` says; leaves both cells in
+        inference mode, returns Adam's state and the scale's z* (the last reconstruction noise it
+        trained with)."""
         cfg: TrainConfig = job.train
         # Eager steps differentiate the critic twice through mean and variance ops, not the fused
         # BatchNorm kernel (see ``networks.BatchNorm``); the values are the same.
@@ -146,30 +145,31 @@ class MindSporePyramid:
         # every iteration (and keeps the last); above it, the reconstruction noise is zero.
         redraw = job.scale == 0 and cfg.reconstruction_noise == "redraw"
         rec_x = to_tensor(amplitude * z_star + job.reconstruction_prev)
-        for iteration in range(cfg.iterations):
-            if iteration == cfg.lr_milestone:
-                set_learning_rate(g_adam, cfg.lr_generator * cfg.lr_drop_factor)
-                set_learning_rate(d_adam, cfg.lr_critic * cfg.lr_drop_factor)
-            if redraw:
-                z_star = draw_noise(rng, job.shape, channels)
-                rec_x = to_tensor(amplitude * z_star + job.reconstruction_prev)
-            noise = draw_noise(rng, job.shape, channels)
-            # As the official code: fresh coarser samples for every critic step; the noise at this
-            # scale is drawn once per iteration.
-            prevs, alphas = self._critic_inputs(job, rng, cfg.critic_steps)
-            for prev, alpha in zip(prevs, alphas):
-                x, prev_t = to_tensor(amplitude * noise + prev), to_tensor(prev)
-                d_loss, (d_real, d_fake, penalty) = critic_step(real, x, prev_t, alpha)
-            with execution(generator_execution):
-                g_loss, adversarial, reconstruction = generator_steps.run(real, x, prev_t, rec_x, rec_prev)
-            if iteration % 500 == 0 or iteration == cfg.iterations - 1:
-                # The official code saves G(z*) at these iterations with the generator still in
-                # train mode: one more reconstruction pass that its BatchNorm statistics see, the
-                # last thing they see before sampling.
-                generator(rec_x, rec_prev)
-            losses = {"critic": d_loss, "d_real": d_real, "d_fake": d_fake, "penalty": penalty,
-                      "generator": g_loss, "adversarial": adversarial, "reconstruction": reconstruction}
-            on_iteration(iteration, LazyLosses(losses))
+        with execution(job.execution):
+            for iteration in range(cfg.iterations):
+                if iteration == cfg.lr_milestone:
+                    set_learning_rate(g_adam, cfg.lr_generator * cfg.lr_drop_factor)
+                    set_learning_rate(d_adam, cfg.lr_critic * cfg.lr_drop_factor)
+                if redraw:
+                    z_star = draw_noise(rng, job.shape, channels)
+                    rec_x = to_tensor(amplitude * z_star + job.reconstruction_prev)
+                noise = draw_noise(rng, job.shape, channels)
+                # As the official code: fresh coarser samples for every critic step; the noise at
+                # this scale is drawn once per iteration.
+                prevs, alphas = self._critic_inputs(job, rng, cfg.critic_steps)
+                for prev, alpha in zip(prevs, alphas):
+                    x, prev_t = to_tensor(amplitude * noise + prev), to_tensor(prev)
+                    d_loss, (d_real, d_fake, penalty) = critic_step(real, x, prev_t, alpha)
+                with execution(generator_execution):
+                    g_loss, adversarial, reconstruction = generator_steps.run(real, x, prev_t, rec_x, rec_prev)
+                if iteration % 500 == 0 or iteration == cfg.iterations - 1:
+                    # The official code saves G(z*) at these iterations with the generator still
+                    # in train mode: one more reconstruction pass that its BatchNorm statistics
+                    # see, the last thing they see before sampling.
+                    generator(rec_x, rec_prev)
+                losses = {"critic": d_loss, "d_real": d_real, "d_fake": d_fake, "penalty": penalty,
+                          "generator": g_loss, "adversarial": adversarial, "reconstruction": reconstruction}
+                on_iteration(iteration, LazyLosses(losses))
         generator.set_train(False)
         critic.set_train(False)
         adam = {
