@@ -30,6 +30,8 @@ help: ## list the targets
 $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --disable-pip-version-check -e '.[test]'
+	@# compile the oneDNN convolutions now (cached; training falls back to MindSpore's if this cannot)
+	@$(PY) -c 'from adapters.mindspore.native import conv_choice; print(conv_choice().note)'
 	@touch $(STAMP)
 
 venv: $(STAMP) ## create .venv and install the project (MindSpore CPU included)

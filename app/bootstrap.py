@@ -43,6 +43,13 @@ def memory(device: str, generator_fake: str):
     return model_for(device, generator_fake), available_memory_bytes()
 
 
+def convolutions() -> str:
+    """Which convolutions the MindSpore backend runs on, and why (oneDNN's built here, or MindSpore's)."""
+    from adapters.mindspore.native import conv_choice
+
+    return conv_choice().note
+
+
 def images() -> ImageStore:
     from adapters.images import PillowImages
 

@@ -63,10 +63,11 @@ def _print_plan(config: SinGANConfig, image_shape, source: str, args: argparse.N
         widths = "-".join(str(w) for w in layer_widths(n, config.network))
         print(f"{n:>5}  {shape[0]:>4}x{shape[1]:<4}  {widths:>16}  {origin}")
     from app.training import memory_plan
+    from domain.memory import InsufficientMemory
 
     try:
         memory = memory_plan(plan, config, device=args.device, limit=args.memory_limit)
-    except SinGANError as exc:
+    except InsufficientMemory as exc:  # the plan is shown either way; other errors end the command
         print(f"memory: {exc}")
     else:
         described = memory.describe()
@@ -75,6 +76,9 @@ def _print_plan(config: SinGANConfig, image_shape, source: str, args: argparse.N
             print(f"memory: about {memory.need / 2**30:.1f} GB at the peak (estimated; fits){how}")
         elif how:
             print(f"memory: not estimated on {args.device}{how}")
+    from app.bootstrap import convolutions
+
+    print(f"convolutions: {convolutions()}")
 
 
 def cmd_train(args: argparse.Namespace) -> int:

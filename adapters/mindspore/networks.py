@@ -4,6 +4,7 @@ from __future__ import annotations
 import numpy as np
 from mindspore import Parameter, Tensor, nn, ops
 
+from adapters.mindspore.conv import conv2d
 from domain.config import NetworkConfig
 from domain.networks import generator_padding
 from domain.noise import IMAGE_CHANNELS
@@ -63,7 +64,7 @@ class ConvBlock(nn.Cell):
 
     def __init__(self, in_channels: int, out_channels: int, kernel_size: int):
         super().__init__()
-        self.conv = nn.Conv2d(in_channels, out_channels, kernel_size, pad_mode="valid", has_bias=True)
+        self.conv = conv2d(in_channels, out_channels, kernel_size)
         # MindSpore's momentum weighs the old statistics: 0.9 here is PyTorch's 0.1.
         self.bn = BatchNorm(out_channels, momentum=0.9)
         self.act = LeakyReLU(0.2)
@@ -81,7 +82,7 @@ class Body(nn.Cell):
         k = cfg.kernel_size
         self.head = ConvBlock(IMAGE_CHANNELS, widths[0], k)
         self.body = nn.SequentialCell([ConvBlock(a, b, k) for a, b in zip(widths, widths[1:])])
-        self.tail = nn.Conv2d(widths[-1], out_channels, k, pad_mode="valid", has_bias=True)
+        self.tail = conv2d(widths[-1], out_channels, k)
 
     def construct(self, x):
         return self.tail(self.body(self.head(x)))

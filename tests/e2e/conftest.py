@@ -18,13 +18,13 @@ TINY_ARGS = [
 ]
 
 
-def run_cli(*args, cwd=None, check=False) -> subprocess.CompletedProcess:
+def run_cli(*args, cwd=None, check=False, env=None) -> subprocess.CompletedProcess:
     result = subprocess.run(
         [sys.executable, "-m", "app", *map(str, args)],
         cwd=cwd or ROOT,
         capture_output=True,
         text=True,
-        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        env={**os.environ, "PYTHONPATH": str(ROOT), **(env or {})},
         timeout=600,
     )
     if check and result.returncode != 0:

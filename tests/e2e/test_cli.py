@@ -51,6 +51,14 @@ def test_dry_run_prints_the_plan_and_creates_nothing(tmp_path):
     assert not (tmp_path / "runs").exists()
 
 
+def test_the_dry_run_names_the_convolutions_and_a_bad_choice_of_them_is_one_line(tmp_path):
+    result = run_cli("train", TINY_IMAGE, "--out", tmp_path / "runs", "--dry-run", *TINY_ARGS, check=True)
+    assert "convolutions: oneDNN convolutions built for this machine" in result.stdout
+    bad = run_cli("train", TINY_IMAGE, "--out", tmp_path / "runs", *TINY_ARGS, env={"SINGAN_CONV": "cudnn"})
+    assert_one_line_error(bad, "SINGAN_CONV must be one of auto, onednn, mindspore")
+    assert not (tmp_path / "runs").exists()
+
+
 def test_a_missing_file_is_one_line(tmp_path):
     assert_one_line_error(run_cli("train", tmp_path / "nope.png", "--out", tmp_path), "no such file")
     assert list(tmp_path.iterdir()) == []

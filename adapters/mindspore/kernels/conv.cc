@@ -1,0 +1,241 @@
+// Unpadded, stride-1 2-D convolutions for SinGAN's networks through oneDNN: float32, NCHW
+// activations, OIHW weights (MindSpore's own layouts), as three MindSpore "aot" custom ops.
+//
+// Why this exists: MindSpore 2.10 gives oneDNN its convolutions with plain OIHW weights. On an
+// AVX-512 CPU oneDNN then has only a reference kernel for them, so MindSpore's kernels must be
+// capped at AVX2, where they run as im2col + gemm with a workspace kept per graph node. Created
+// here with the weights in the layout oneDNN prefers ("any", reordered on each call: they are
+// small), oneDNN picks its brgemm kernels for the CPU's widest vectors and needs only small
+// scratch buffers, which all the convolutions share.
+//
+// The three ops are each other's derivatives (see adapters/mindspore/conv.py), so gradients of
+// gradients (the WGAN-GP penalty) stay on these kernels:
+//   SinganConvForward(x, w) -> y                 y = x * w
+//   SinganConvBackwardData(dy, w) -> dx          the adjoint in x
+//   SinganConvBackwardWeights(x, dy) -> dw       the adjoint in w
+// MindSpore's aot calling convention: params holds the inputs' then the outputs' data pointers,
+// shapes their shapes; a non-zero return makes MindSpore raise.
+#include <oneapi/dnnl/dnnl.h>
+#include <oneapi/dnnl/dnnl_threadpool.h>
+#include <oneapi/dnnl/dnnl_threadpool_iface.hpp>
+#include <omp.h>
+
+#include <array>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <map>
+#include <mutex>
+#include <vector>
+
+namespace {
+
+// MindSpore's oneDNN is built for a caller-provided thread pool; OpenMP's serves.
+struct OpenMpPool final : dnnl::threadpool_interop::threadpool_iface {
+    int get_num_threads() const override { return omp_get_max_threads(); }
+    bool get_in_parallel() const override { return omp_in_parallel(); }
+    uint64_t get_flags() const override { return 0; }  // synchronous
+    void parallel_for(int n, const std::function<void(int, int)> &fn) override {
+#pragma omp parallel for schedule(static)
+        for (int i = 0; i < n; ++i) fn(i, n);
+    }
+};
+
+#define CHECK(call)                                                          \
+    do {                                                                     \
+        dnnl_status_t status_ = (call);                                      \
+        if (status_ != dnnl_success) {                                       \
+            std::fprintf(stderr, "singan conv: %s failed (%d)\n", #call, int(status_)); \
+            return 1;                                                        \
+        }                                                                    \
+    } while (0)
+
+enum Kind { FORWARD = 0, BACKWARD_DATA = 1, BACKWARD_WEIGHTS = 2 };
+
+// Everything a call of one kind and shape needs but its data.
+struct Plan {
+    dnnl_primitive_t conv = nullptr;
+    dnnl_primitive_t weights_reorder = nullptr;  // OIHW -> oneDNN's layout, or back for BACKWARD_WEIGHTS
+    dnnl_primitive_t src_reorder = nullptr;      // BACKWARD_WEIGHTS: NCHW -> NHWC (its fastest kernels)
+    dnnl_primitive_t diff_dst_reorder = nullptr;
+    dnnl_memory_desc_t big = nullptr, small = nullptr;  // the NCHW activations: input side, output side
+    dnnl_memory_desc_t big_nhwc = nullptr, small_nhwc = nullptr;
+    dnnl_memory_desc_t weights_plain = nullptr, weights_inner = nullptr, scratch = nullptr;
+};
+
+struct Buffers {
+    std::vector<char> weights, scratch, big_nhwc, small_nhwc;
+    static char *at_least(std::vector<char> &buffer, size_t bytes) {
+        if (buffer.size() < bytes) buffer.resize(bytes);
+        return buffer.data();
+    }
+};
+
+struct Engine {
+    std::mutex lock;  // MindSpore may launch kernels from several threads; plans and buffers are shared
+    dnnl_engine_t engine = nullptr;
+    dnnl_stream_t stream = nullptr;
+    OpenMpPool pool;
+    std::map<std::array<int64_t, 8>, Plan> plans;
+    Buffers buffers;
+};
+
+Engine &engine() {
+    static Engine instance;
+    return instance;
+}
+
+int reorder_plan(dnnl_engine_t engine, const_dnnl_memory_desc_t from, const_dnnl_memory_desc_t to,
+                 dnnl_primitive_t *out) {
+    dnnl_primitive_desc_t pd;
+    CHECK(dnnl_reorder_primitive_desc_create(&pd, from, engine, to, engine, nullptr));
+    CHECK(dnnl_primitive_create(out, pd));
+    dnnl_primitive_desc_destroy(pd);
+    return 0;
+}
+
+// x: the input activation's shape (N, C, H, W); w: the weights' (O, C, KH, KW).
+int make_plan(Engine &e, Kind kind, const int64_t *x, const int64_t *w, Plan &p) {
+    const int64_t n = x[0], c = x[1], h = x[2], wd = x[3], o = w[0], kh = w[2], kw = w[3];
+    const dnnl_dims_t big_dims = {n, c, h, wd}, small_dims = {n, o, h - kh + 1, wd - kw + 1}, weight_dims = {o, c, kh, kw};
+    const dnnl_dims_t strides = {1, 1}, dilation = {0, 0}, padding = {0, 0};
+    dnnl_memory_desc_t weights_any;
+    CHECK(dnnl_memory_desc_create_with_tag(&p.big, 4, big_dims, dnnl_f32, dnnl_nchw));
+    CHECK(dnnl_memory_desc_create_with_tag(&p.small, 4, small_dims, dnnl_f32, dnnl_nchw));
+    CHECK(dnnl_memory_desc_create_with_tag(&p.weights_plain, 4, weight_dims, dnnl_f32, dnnl_oihw));
+    CHECK(dnnl_memory_desc_create_with_tag(&weights_any, 4, weight_dims, dnnl_f32, dnnl_format_tag_any));
+    dnnl_primitive_attr_t attr;
+    CHECK(dnnl_primitive_attr_create(&attr));
+    CHECK(dnnl_primitive_attr_set_scratchpad_mode(attr, dnnl_scratchpad_mode_user));
+
+    const_dnnl_memory_desc_t big = p.big, small = p.small;
+    if (kind == BACKWARD_WEIGHTS) {
+        CHECK(dnnl_memory_desc_create_with_tag(&p.big_nhwc, 4, big_dims, dnnl_f32, dnnl_nhwc));
+        CHECK(dnnl_memory_desc_create_with_tag(&p.small_nhwc, 4, small_dims, dnnl_f32, dnnl_nhwc));
+        big = p.big_nhwc;
+        small = p.small_nhwc;
+    }
+    dnnl_primitive_desc_t forward, pd;
+    CHECK(dnnl_convolution_forward_primitive_desc_create(&forward, e.engine, dnnl_forward_training,
+        dnnl_convolution_direct, big, weights_any, nullptr, small, strides, dilation, padding, padding, attr));
+    if (kind == FORWARD) {
+        pd = forward;
+    } else if (kind == BACKWARD_DATA) {
+        CHECK(dnnl_convolution_backward_data_primitive_desc_create(&pd, e.engine, dnnl_convolution_direct,
+            big, weights_any, small, strides, dilation, padding, padding, forward, attr));
+    } else {
+        CHECK(dnnl_convolution_backward_weights_primitive_desc_create(&pd, e.engine, dnnl_convolution_direct,
+            big, weights_any, nullptr, small, strides, dilation, padding, padding, forward, attr));
+    }
+    const dnnl_query_t weights_query = kind == BACKWARD_WEIGHTS ? dnnl_query_diff_weights_md : dnnl_query_weights_md;
+    CHECK(dnnl_memory_desc_clone(&p.weights_inner, dnnl_primitive_desc_query_md(pd, weights_query, 0)));
+    CHECK(dnnl_memory_desc_clone(&p.scratch, dnnl_primitive_desc_query_md(pd, dnnl_query_scratchpad_md, 0)));
+    CHECK(dnnl_primitive_create(&p.conv, pd));
+    if (std::getenv("SINGAN_CONV_VERBOSE")) {
+        const char *impl = "?";
+        dnnl_primitive_desc_query(pd, dnnl_query_impl_info_str, 0, &impl);
+        std::fprintf(stderr, "singan conv: kind %d, %lldx%lldx%lldx%lld to %lld channels: %s\n", int(kind),
+                     (long long)n, (long long)c, (long long)h, (long long)wd, (long long)o, impl);
+    }
+    if (kind == BACKWARD_WEIGHTS) {
+        if (reorder_plan(e.engine, p.weights_inner, p.weights_plain, &p.weights_reorder)) return 1;
+        if (reorder_plan(e.engine, p.big, p.big_nhwc, &p.src_reorder)) return 1;
+        if (reorder_plan(e.engine, p.small, p.small_nhwc, &p.diff_dst_reorder)) return 1;
+    } else if (reorder_plan(e.engine, p.weights_plain, p.weights_inner, &p.weights_reorder)) {
+        return 1;
+    }
+    if (pd != forward) dnnl_primitive_desc_destroy(pd);
+    dnnl_primitive_desc_destroy(forward);
+    dnnl_primitive_attr_destroy(attr);
+    dnnl_memory_desc_destroy(weights_any);
+    return 0;
+}
+
+// Wraps caller-owned data for one call; destroys the wrappers (never the data) when done.
+struct Memories {
+    std::vector<dnnl_memory_t> all;
+    ~Memories() { for (dnnl_memory_t m : all) dnnl_memory_destroy(m); }
+    dnnl_memory_t wrap(const_dnnl_memory_desc_t desc, dnnl_engine_t engine, void *data) {
+        dnnl_memory_t m = nullptr;
+        if (dnnl_memory_create(&m, desc, engine, data) != dnnl_success) return nullptr;
+        all.push_back(m);
+        return m;
+    }
+};
+
+int execute(dnnl_primitive_t primitive, dnnl_stream_t stream, std::vector<dnnl_exec_arg_t> args) {
+    for (const dnnl_exec_arg_t &arg : args)
+        if (arg.memory == nullptr) return 1;
+    CHECK(dnnl_primitive_execute(primitive, stream, int(args.size()), args.data()));
+    return 0;
+}
+
+// big: the NCHW tensor on the input side (x, or dx), small: the output side (y, or dy).
+int run(Kind kind, const int64_t *x_shape, const int64_t *w_shape, void *big_data, void *weights_data, void *small_data) {
+    Engine &e = engine();
+    std::lock_guard<std::mutex> guard(e.lock);
+    if (e.engine == nullptr) {
+        CHECK(dnnl_engine_create(&e.engine, dnnl_cpu, 0));
+        CHECK(dnnl_threadpool_interop_stream_create(&e.stream, e.engine, &e.pool));
+    }
+    const std::array<int64_t, 8> key = {kind, x_shape[0], x_shape[1], x_shape[2], x_shape[3], w_shape[0], w_shape[2], w_shape[3]};
+    auto found = e.plans.find(key);
+    if (found == e.plans.end()) {
+        Plan plan;
+        if (make_plan(e, kind, x_shape, w_shape, plan)) return 1;
+        found = e.plans.emplace(key, plan).first;
+    }
+    const Plan &p = found->second;
+    Buffers &b = e.buffers;
+    Memories m;
+    dnnl_memory_t big = m.wrap(p.big, e.engine, big_data), small = m.wrap(p.small, e.engine, small_data);
+    dnnl_memory_t weights = m.wrap(p.weights_plain, e.engine, weights_data);
+    dnnl_memory_t inner = m.wrap(p.weights_inner, e.engine, Buffers::at_least(b.weights, dnnl_memory_desc_get_size(p.weights_inner)));
+    dnnl_memory_t scratch = m.wrap(p.scratch, e.engine, Buffers::at_least(b.scratch, dnnl_memory_desc_get_size(p.scratch)));
+    int failed = 0;
+    if (kind == FORWARD) {
+        failed = execute(p.weights_reorder, e.stream, {{DNNL_ARG_FROM, weights}, {DNNL_ARG_TO, inner}})
+              || execute(p.conv, e.stream, {{DNNL_ARG_SRC, big}, {DNNL_ARG_WEIGHTS, inner}, {DNNL_ARG_DST, small}, {DNNL_ARG_SCRATCHPAD, scratch}});
+    } else if (kind == BACKWARD_DATA) {
+        failed = execute(p.weights_reorder, e.stream, {{DNNL_ARG_FROM, weights}, {DNNL_ARG_TO, inner}})
+              || execute(p.conv, e.stream, {{DNNL_ARG_DIFF_SRC, big}, {DNNL_ARG_WEIGHTS, inner}, {DNNL_ARG_DIFF_DST, small}, {DNNL_ARG_SCRATCHPAD, scratch}});
+    } else {
+        dnnl_memory_t big_nhwc = m.wrap(p.big_nhwc, e.engine, Buffers::at_least(b.big_nhwc, dnnl_memory_desc_get_size(p.big_nhwc)));
+        dnnl_memory_t small_nhwc = m.wrap(p.small_nhwc, e.engine, Buffers::at_least(b.small_nhwc, dnnl_memory_desc_get_size(p.small_nhwc)));
+        failed = execute(p.src_reorder, e.stream, {{DNNL_ARG_FROM, big}, {DNNL_ARG_TO, big_nhwc}})
+              || execute(p.diff_dst_reorder, e.stream, {{DNNL_ARG_FROM, small}, {DNNL_ARG_TO, small_nhwc}})
+              || execute(p.conv, e.stream, {{DNNL_ARG_SRC, big_nhwc}, {DNNL_ARG_DIFF_WEIGHTS, inner}, {DNNL_ARG_DIFF_DST, small_nhwc}, {DNNL_ARG_SCRATCHPAD, scratch}})
+              || execute(p.weights_reorder, e.stream, {{DNNL_ARG_FROM, inner}, {DNNL_ARG_TO, weights}});
+    }
+    if (failed) {
+        std::fprintf(stderr, "singan conv: a convolution of kind %d failed\n", int(kind));
+        return 1;
+    }
+    CHECK(dnnl_stream_wait(e.stream));
+    return 0;
+}
+
+bool three_4d(int nparam, const int *ndims) {
+    return nparam == 3 && ndims[0] == 4 && ndims[1] == 4 && ndims[2] == 4;
+}
+
+}  // namespace
+
+extern "C" {
+
+int SinganConvForward(int nparam, void **params, int *ndims, int64_t **shapes, const char **, void *, void *) {
+    if (!three_4d(nparam, ndims)) return 1;  // x, w -> y
+    return run(FORWARD, shapes[0], shapes[1], params[0], params[1], params[2]);
+}
+
+int SinganConvBackwardData(int nparam, void **params, int *ndims, int64_t **shapes, const char **, void *, void *) {
+    if (!three_4d(nparam, ndims)) return 1;  // dy, w -> dx
+    return run(BACKWARD_DATA, shapes[2], shapes[1], params[2], params[1], params[0]);
+}
+
+int SinganConvBackwardWeights(int nparam, void **params, int *ndims, int64_t **shapes, const char **, void *, void *) {
+    if (!three_4d(nparam, ndims)) return 1;  // x, dy -> dw
+    return run(BACKWARD_WEIGHTS, shapes[0], shapes[2], params[0], params[2], params[1]);
+}
+
+}  // extern "C"
