@@ -50,9 +50,18 @@ class ExecutionModels:
         model = {"split": self.split, "eager": self.eager}.get(kind)
         return model if model is not None else self.graph
 
+    def kinds(self) -> tuple[str, ...]:
+        """The ways this backend has, fastest first (graph, split, eager)."""
+        return tuple(k for k in ("graph", "split", "eager") if k == "graph" or getattr(self, k) is not None)
+
+    def frugal_kind(self) -> str:
+        """The way that needs least memory (per element, then base; the faster on a tie). Which it
+        is, is measured: eager with MindSpore's convolutions, split with the oneDNN ones."""
+        return min(self.kinds(), key=lambda k: (self.for_execution(k).per_element, self.for_execution(k).base))
+
     def frugal(self) -> MemoryModel:
         """The model of the way that needs least."""
-        return self.eager or self.split or self.graph
+        return self.for_execution(self.frugal_kind())
 
 
 @attrs.frozen(kw_only=True)
@@ -100,8 +109,8 @@ def peak_bytes(shapes: Iterable[Shape], cfg: NetworkConfig, model: MemoryModel) 
 def choose_executions(shapes: tuple[Shape, ...], cfg: NetworkConfig, models: ExecutionModels | None,
                       execution: str, available: float | None) -> tuple[str, ...]:
     """Per scale, "graph", "split" or "eager". Any but "auto" holds at every scale; "auto" takes,
-    per scale, the first of them whose estimate fits ``available`` (the last the backend has when
-    none does; "graph" everywhere when the memory or the models are unknown)."""
+    per scale, the first of them whose estimate fits ``available`` (the most frugal when none
+    does; "graph" everywhere when the memory or the models are unknown)."""
     if execution not in EXECUTIONS:
         from domain.errors import ConfigError
 
@@ -110,13 +119,11 @@ def choose_executions(shapes: tuple[Shape, ...], cfg: NetworkConfig, models: Exe
         return (execution,) * len(shapes)
     if models is None or available is None:
         return ("graph",) * len(shapes)
-    kinds = [kind for kind in ("graph", "split", "eager") if kind == "graph" or getattr(models, kind) is not None]
-
     def fastest_fitting(n: int, shape: Shape) -> str:
-        for kind in kinds:
+        for kind in models.kinds():
             if scale_bytes(shape, n, cfg, models.for_execution(kind)) <= available:
                 return kind
-        return kinds[-1]
+        return models.frugal_kind()
 
     return tuple(fastest_fitting(n, s) for n, s in enumerate(shapes))
 
@@ -176,7 +183,8 @@ def check_fits(image_shape: Shape, shapes: tuple[Shape, ...], pyramid: PyramidCo
                 break
     finest = shapes[-1]
     advice = " or ".join(hints) + " would fit" if hints else "no smaller setting of max_size or channels fits"
-    how = {"graph": "compiled", "split": "split", "eager": "eager"}.get(execution, "even eager")
+    names = {"graph": "compiled", "split": "split", "eager": "eager"}
+    how = names[execution] if execution in names else f"even {names[models.frugal_kind()]}"
     raise InsufficientMemory(
         f"training needs about {_gb(planned.need)} at its finest scale ({finest[0]}x{finest[1]}, "
         f"{max(layer_widths(len(shapes) - 1, network))} channels, {how} steps) but {_gb(available)} is available; "

@@ -28,10 +28,11 @@ def _same_dtype(first, _second):
 
 
 # The three kernels as cells, set once by ``onednn_convolution``. Their derivatives are stated twice,
-# because MindSpore's two modes differentiate them differently: compiled graphs take the ops' own
-# ``bprop`` (a cell's bprop there cannot be differentiated again), while op by op (PyNative) the
-# second derivative with respect to the weights comes out wrong through an op's bprop (measured:
-# off by 13% of its scale) and right through a cell's.
+# because MindSpore's two modes differentiate them differently. Op by op (PyNative), the second
+# derivative with respect to the weights comes out wrong through an op's own ``bprop`` (measured:
+# off by 13% of its scale) and right through a cell's. Compiled, a cell's bprop is differentiated
+# again through the ops inside it, which then need a ``bprop`` of their own (without one,
+# compiling fails: "Custom's bprop not defined"). tests/integration/test_conv.py checks both modes.
 _forward = _backward_data = _backward_weights = None
 
 

@@ -1,34 +1,45 @@
-"""Measured memory of MindSpore's CPU backend, for the check before training (``domain.memory``).
+"""Measured memory of MindSpore's CPU backend, for the check before training (``domain.memory``):
+peak resident memory of whole paper-preset runs against the im2col elements of the largest
+scale's generator and critic (497 M at 218x250 with 128 channels), over a base of 0.65 GB.
 
-Compiled steps ("graph"): calibrated on whole paper-preset runs (see the README's memory table),
-peak resident memory against the im2col elements of the largest scale's generator and critic. The
-official generator steps (``generator_fake="stale"``) compile more nodes into the generator step
-than the others: 38.9 and 40.9 bytes an element at 160 and 96 px, against 34-35 for "reuse" at 96,
-160 and 250 px.
+With the oneDNN convolutions (``native``, the default), measured this session on the embedded
+image at 250 px (``python -m app train --preset paper --iterations 2 --seed 1 --set
+train.execution=E``; ``stale`` generator steps, also used for the other kinds, which hold less):
+- compiled steps ("graph"): 7.55 and 7.53 GB (two runs of 3 iterations a scale): 14.2 bytes an element;
+- split steps (compiled critic steps, eager generator steps): 2.72 GB: 4.2 bytes an element;
+- eager steps: 4.72 GB: 8.3 bytes an element. More than split: PyNative's pool keeps what the
+  eager critic steps (by-hand BatchNorm) allocated, and the compiled critic steps hold little.
 
-Eager steps (PyNative): each op's gemm workspace lives only while the op runs, so what stays is the
-activations the backward passes keep, and what MindSpore's pool keeps of earlier scales: whole
-paper-preset runs peaked at 8.2 and 8.5 GB in an eager 218x250 scale (497 M elements: 16.3 and
-17.0 bytes an element over the base) and at 5.1 GB in an eager 172x197 scale (15.5); one scale's
-steps alone take 12 bytes an element.
-
-Split steps (compiled critic steps, eager generator steps): a whole paper-preset run peaked at
-12.2 GB in a split 218x250 scale (24.9 bytes an element over the base).
+With MindSpore's convolutions (``SINGAN_CONV=mindspore``) every convolution node of a compiled
+step keeps an im2col gemm workspace for the step's lifetime:
+- compiled: 36 bytes an element with ``reuse`` generator steps, 42 with ``stale`` (38.9 and 40.9
+  measured at 160 and 96 px; 19.9 GB at 250 px this session);
+- eager: each op's workspace lives only while the op runs: 8.2 and 8.5 GB in an eager 218x250
+  scale, 17.5 bytes an element; split: 12.2 GB, 26 bytes an element.
 """
 from __future__ import annotations
 
 from domain.memory import ExecutionModels, MemoryModel
 
 _BASE = 0.65 * 2**30
+ONEDNN = ExecutionModels(
+    graph=MemoryModel(base=_BASE, per_element=15.0),
+    split=MemoryModel(base=_BASE, per_element=5.0),
+    eager=MemoryModel(base=_BASE, per_element=9.0),
+)
 _SPLIT = MemoryModel(base=_BASE, per_element=26.0)
 _EAGER = MemoryModel(base=_BASE, per_element=17.5)
-CPU = ExecutionModels(graph=MemoryModel(base=_BASE, per_element=36.0), split=_SPLIT, eager=_EAGER)
-CPU_STALE = ExecutionModels(graph=MemoryModel(base=_BASE, per_element=42.0), split=_SPLIT, eager=_EAGER)
+MINDSPORE = ExecutionModels(graph=MemoryModel(base=_BASE, per_element=36.0), split=_SPLIT, eager=_EAGER)
+MINDSPORE_STALE = ExecutionModels(graph=MemoryModel(base=_BASE, per_element=42.0), split=_SPLIT, eager=_EAGER)
 
 
 def model_for(device: str, generator_fake: str) -> ExecutionModels | None:
-    """The models of ``device`` for that kind of generator step; None where they have not been
-    measured (GPU, Ascend: not checked)."""
+    """The models of ``device`` for that kind of generator step, on the process's convolutions;
+    None where they have not been measured (GPU, Ascend: not checked)."""
+    from adapters.mindspore.native import conv_choice
+
     if device != "CPU":
         return None
-    return CPU_STALE if generator_fake == "stale" else CPU
+    if conv_choice().backend == "onednn":
+        return ONEDNN
+    return MINDSPORE_STALE if generator_fake == "stale" else MINDSPORE

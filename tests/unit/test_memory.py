@@ -110,6 +110,23 @@ def test_executions_follow_the_setting_and_auto_takes_the_fastest_that_fits(budg
     assert eager <= plan_memory(plan.shapes, PAPER.network, ALL, execution, budget).need
 
 
+# The oneDNN convolutions' models: split steps need less than eager ones (measured, adapters/mindspore/memory.py).
+SPLIT_FRUGAL = ExecutionModels(graph=MODEL, split=EAGER, eager=SPLIT)
+
+
+@given(budget=st.floats(0.5 * 2**30, 64 * 2**30))
+def test_auto_never_takes_a_slower_way_that_needs_more_and_falls_back_to_the_most_frugal(budget):
+    plan = plan_pyramid((186, 248), PAPER.pyramid)
+    assert SPLIT_FRUGAL.frugal_kind() == "split" and ALL.frugal_kind() == "eager" and GRAPH_ONLY.frugal_kind() == "graph"
+    executions = choose_executions(plan.shapes, PAPER.network, SPLIT_FRUGAL, "auto", budget)
+    assert "eager" not in executions
+    for n, (shape, kind) in enumerate(zip(plan.shapes, executions)):
+        graph_fits = scale_bytes(shape, n, PAPER.network, MODEL) <= budget
+        assert kind == ("graph" if graph_fits else "split")
+    frugal = plan_memory(plan.shapes, PAPER.network, SPLIT_FRUGAL, "split", budget).need
+    assert frugal <= plan_memory(plan.shapes, PAPER.network, SPLIT_FRUGAL, "auto", budget).need
+
+
 def test_the_plan_in_words_names_the_scales_that_are_not_compiled():
     from domain.memory import MemoryPlan
 
