@@ -101,8 +101,15 @@ class OneDnnConv2d(nn.Cell):
         return self.add_bias(self.convolve(x, self.weight), self.bias)
 
 
+def _device_target() -> str:
+    import mindspore as ms
+
+    return ms.get_context("device_target")
+
+
 def conv2d(in_channels: int, out_channels: int, kernel_size: int) -> nn.Cell:
-    """An unpadded stride-1 convolution with bias, on the process's convolutions."""
-    if conv_choice().backend == "onednn":
+    """An unpadded stride-1 convolution with bias, on the process's convolutions: the oneDNN ones
+    are CPU kernels, so a GPU or Ascend process always takes MindSpore's."""
+    if conv_choice().backend == "onednn" and _device_target() == "CPU":
         return OneDnnConv2d(in_channels, out_channels, kernel_size)
     return nn.Conv2d(in_channels, out_channels, kernel_size, pad_mode="valid", has_bias=True)

@@ -124,6 +124,17 @@ def test_the_networks_run_on_the_oneDNN_convolutions_here(ms):
     assert "ONEDNN_MAX_CPU_ISA" not in os.environ or os.environ["ONEDNN_MAX_CPU_ISA"] != "AVX2"
 
 
+def test_a_gpu_or_ascend_process_builds_mindspores_convolutions(ms, monkeypatch):
+    from mindspore import nn
+
+    from adapters.mindspore import conv
+
+    assert isinstance(conv.conv2d(3, 4, 3), conv.OneDnnConv2d)
+    monkeypatch.setattr(conv, "_device_target", lambda: "GPU")
+    built = conv.conv2d(3, 4, 3)
+    assert isinstance(built, nn.Conv2d) and not isinstance(built, conv.OneDnnConv2d)
+
+
 def choice_in_subprocess(env_overrides: dict[str, str], tmp_path: Path) -> subprocess.CompletedProcess:
     env = {**os.environ, "SINGAN_CACHE_DIR": str(tmp_path / "cache"), **env_overrides}
     env.pop("ONEDNN_MAX_CPU_ISA", None)
