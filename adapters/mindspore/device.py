@@ -70,10 +70,11 @@ def configure(device: str = "CPU") -> str:
 @contextmanager
 def execution(kind: str):
     """Run the enclosed steps compiled ("graph", the process default) or op by op ("eager",
-    MindSpore's PyNative mode), and come back to the mode before. Eager steps free each op's oneDNN workspace when the op ends, where a
-    compiled step keeps one per conv node for its lifetime: at 218x250 with 128 channels a scale's
-    steps peak at 6.1 GB eager against 19.2 GB compiled, and take 1.9x as long an iteration (each op
-    maps and zeroes its workspace afresh); at 25 px eager is 10x slower (dispatch per op)."""
+    MindSpore's PyNative mode), and come back to the mode before. What each costs depends on the
+    convolutions (``native``): with oneDNN's, a 218x250 128-channel scale's steps hold 7.3 GB
+    compiled, and the paper preset at 250 px peaks at 2.72 GB with eager generator steps ("split")
+    against 7.55 GB compiled, 23 s an iteration there against 17 s; with MindSpore's, each compiled
+    conv node keeps its own workspace and eager steps hold a third of it (6.1 against 19.2 GB)."""
     import mindspore as ms
 
     previous = ms.get_context("mode")

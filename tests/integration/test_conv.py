@@ -47,6 +47,8 @@ def penalty_gradients(ms, conv, x, weights_out):
     second derivatives of the convolution, as the critic step takes them."""
     from mindspore import nn, ops
 
+    from adapters.mindspore.losses import InputGradient  # the critic's, on any cell
+
     class Score(nn.Cell):
         def __init__(self, net):
             super().__init__()
@@ -55,15 +57,6 @@ def penalty_gradients(ms, conv, x, weights_out):
 
         def construct(self, x):
             return (self.tanh(self.net(x)) * weights_out).sum()
-
-    class InputGradient(nn.Cell):
-        def __init__(self, net):
-            super().__init__()
-            self.net = net
-            self.grad = ops.GradOperation()
-
-        def construct(self, x):
-            return self.grad(self.net)(x)
 
     class Loss(nn.Cell):
         def __init__(self, net):
