@@ -18,7 +18,7 @@ from mindspore import ParameterTuple, Tensor, nn, ops
 
 from domain.config import TrainConfig
 from adapters.mindspore.losses import AdversarialLoss, CriticLoss, CriticScore, GeneratorLoss, ReconstructionLoss
-from adapters.mindspore.networks import Critic, Generator
+from adapters.mindspore.networks import Critic, Generator, by_channel, channel_mean, from_channels
 
 
 class TrainStep(nn.Cell):
@@ -75,10 +75,6 @@ class KeptAdversarialStep(nn.Cell):
         return rec, mse
 
 
-def _channel_mean(x):
-    return x.mean(axis=(0, 2, 3), keep_dims=True)
-
-
 def _block(generator: Generator, index: int):
     """The generator's conv block ``index``: 0 is the head, then the body's."""
     return generator.net.head if index == 0 else generator.net.body[index - 1]
@@ -88,7 +84,7 @@ class RecordedFake(nn.Cell):
     """fake(x, prev) -> (adversarial loss, its gradient at the fake, *the saved graph): the
     generator's train-mode pass as the last critic step made it, and what PyTorch's autograd keeps
     of it for a backward pass: each conv's input, each BatchNorm's normalised values and inverse
-    standard deviation, each LeakyReLU's slopes, the tanh output. BatchNorm is applied from the
+    standard deviation, each LeakyReLU's slopes (these three as ``by_channel`` views), the tanh output. BatchNorm is applied from the
     batch statistics computed here, so its running statistics stay as they are (the official makes
     this pass once, in the critic step)."""
 
@@ -105,11 +101,12 @@ class RecordedFake(nn.Cell):
             block = _block(self.generator, i)
             inputs += (h,)
             c = block.conv(h)
-            centred = c - _channel_mean(c)
-            inv_std = ops.rsqrt(_channel_mean(centred * centred) + block.bn.eps)
+            flat = by_channel(c)  # (C, pixels): BatchNorm's reductions along the last axis
+            centred = flat - channel_mean(flat)
+            inv_std = ops.rsqrt(channel_mean(centred * centred) + block.bn.eps)
             xhat = centred * inv_std
-            y = block.bn.gamma.reshape(1, -1, 1, 1) * xhat + block.bn.beta.reshape(1, -1, 1, 1)
-            h = block.act(y)
+            y = block.bn.gamma.reshape(-1, 1) * xhat + block.bn.beta.reshape(-1, 1)
+            h = from_channels(block.act(y), c.shape)
             normalised += (xhat,)
             inv_stds += (inv_std,)
             slope = block.act.slope
@@ -145,13 +142,11 @@ class StaleSurrogate(nn.Cell):
             # One conv of the saved input plus the carrier: its weight gradient sees the saved
             # input, its input gradient the current weights.
             c = block.conv(inputs[i] + carrier)
-            dc = c - ops.stop_gradient(c)
+            dc = by_channel(c - ops.stop_gradient(c))  # the saved values are (C, pixels) views
             xhat = normalised[i]
-            projected = dc - _channel_mean(dc) - xhat * _channel_mean(dc * xhat)
-            gamma = block.bn.gamma.reshape(1, -1, 1, 1)
-            beta = block.bn.beta.reshape(1, -1, 1, 1)
-            y = gamma * (xhat + inv_stds[i] * projected) + beta
-            carrier = slopes[i] * (y - ops.stop_gradient(y))
+            projected = dc - channel_mean(dc) - xhat * channel_mean(dc * xhat)
+            y = block.bn.gamma.reshape(-1, 1) * (xhat + inv_stds[i] * projected) + block.bn.beta.reshape(-1, 1)
+            carrier = from_channels(slopes[i] * (y - ops.stop_gradient(y)), c.shape)
         tail = self.generator.net.tail
         pre = tail(inputs[-1] + carrier)
         out = (1.0 - t * t) * (pre - ops.stop_gradient(pre))
