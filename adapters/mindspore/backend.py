@@ -8,6 +8,7 @@ import numpy as np
 from mindspore import Tensor
 
 from adapters.mindspore import checkpoints
+from adapters.mindspore.conv import compiled_kernels
 from adapters.mindspore.device import configure, execution
 from adapters.mindspore.networks import (
     Critic,
@@ -126,9 +127,9 @@ class MindSporePyramid:
         inference mode, returns Adam's state and the scale's z* (the last reconstruction noise it
         trained with)."""
         cfg: TrainConfig = job.train
-        # Eager steps differentiate the critic twice through mean and variance ops, not the fused
-        # BatchNorm kernel (see ``networks.BatchNorm``); the values are the same.
-        normalise_by_hand(critic, job.execution == "eager")
+        # Without the compiled BatchNorm, eager steps differentiate the critic twice through mean and
+        # variance ops, not MindSpore's fused kernel (see ``networks.BatchNorm``); the values are the same.
+        normalise_by_hand(critic, job.execution == "eager" and not compiled_kernels())
         # "split": the critic steps compiled (they hold least there), the generator steps op by op.
         generator_execution = "eager" if job.execution in ("split", "eager") else "graph"
         g_adam = make_adam(generator, cfg.lr_generator, cfg)

@@ -107,9 +107,15 @@ def _device_target() -> str:
     return ms.get_context("device_target")
 
 
+def compiled_kernels() -> bool:
+    """Whether this process's networks run on the compiled kernels (the oneDNN convolutions and,
+    built with them, ``batchnorm`` and ``activation``): they were built, and they are CPU kernels,
+    so a GPU or Ascend process always takes MindSpore's."""
+    return conv_choice().backend == "onednn" and _device_target() == "CPU"
+
+
 def conv2d(in_channels: int, out_channels: int, kernel_size: int) -> nn.Cell:
-    """An unpadded stride-1 convolution with bias, on the process's convolutions: the oneDNN ones
-    are CPU kernels, so a GPU or Ascend process always takes MindSpore's."""
-    if conv_choice().backend == "onednn" and _device_target() == "CPU":
+    """An unpadded stride-1 convolution with bias, on the process's convolutions (``compiled_kernels``)."""
+    if compiled_kernels():
         return OneDnnConv2d(in_channels, out_channels, kernel_size)
     return nn.Conv2d(in_channels, out_channels, kernel_size, pad_mode="valid", has_bias=True)

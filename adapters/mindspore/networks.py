@@ -4,14 +4,16 @@ from __future__ import annotations
 import numpy as np
 from mindspore import Parameter, Tensor, nn, ops
 
-from adapters.mindspore.conv import conv2d
+from adapters.mindspore import activation, batchnorm
+from adapters.mindspore.conv import compiled_kernels, conv2d
 from domain.config import NetworkConfig
 from domain.networks import generator_padding
 from domain.noise import IMAGE_CHANNELS
 
 
 class LeakyReLU(nn.Cell):
-    """LeakyReLU(slope) as ``relu(x) - slope * relu(-x)``: the same values as ``nn.LeakyReLU``, whose
+    """LeakyReLU(slope): one compiled kernel each way (``adapters/mindspore/activation.py``) when the
+    process has them, else ``relu(x) - slope * relu(-x)``: the same values as ``nn.LeakyReLU``, whose
     ``maximum(slope * x, x)`` differentiates through Select, Greater, Equal and Less kernels at every
     layer (and again in the penalty's double backward). ReLU's gradient kernels are one pass each:
     measured 25 ms -> 18 ms a critic step at 25x38 and 1.25 s -> 1.05 s at 100x130, 128 channels."""
@@ -19,8 +21,12 @@ class LeakyReLU(nn.Cell):
     def __init__(self, slope: float):
         super().__init__()
         self.slope = slope
+        self.native = activation.kernel() if compiled_kernels() else None
+        self.slope_tensor = Tensor(np.array([slope], np.float32))
 
     def construct(self, x):
+        if self.native is not None:
+            return self.native(x, self.slope_tensor)
         return ops.relu(x) - self.slope * ops.relu(-x)
 
 
@@ -49,34 +55,49 @@ def channel_mean(v):
 
 
 class BatchNorm(nn.BatchNorm2d):
-    """``nn.BatchNorm2d`` that can normalise in training mode from mean and variance ops
-    (``by_hand``), with the same values and the same running-statistics update (unbiased variance).
+    """``nn.BatchNorm2d`` whose training-mode pass runs on the compiled kernels of
+    ``adapters/mindspore/batchnorm.py`` when the process has them (``native``), or can run from mean
+    and variance ops (``by_hand``); every way gives the same values and the same running-statistics
+    update (unbiased variance). Inference always uses MindSpore's kernel and the running statistics.
 
-    Eager steps need it in the critic: MindSpore's PyNative double backward of the fused kernel
-    (BatchNormGradGrad, in the gradient penalty) reads freed memory once a process has run it
-    before: "'reserve_space_2' must be no less than zero" or a segmentation fault. Compiled steps
-    keep the fused kernel, 1.4-1.7x faster than these ops."""
+    Without the compiled kernels, eager steps need ``by_hand`` in the critic: MindSpore's PyNative
+    double backward of its fused kernel (BatchNormGradGrad, in the gradient penalty) reads freed
+    memory once a process has run it before: "'reserve_space_2' must be no less than zero" or a
+    segmentation fault. The fused kernel is 1.4-1.7x faster than these ops in compiled steps."""
 
     def __init__(self, channels: int, momentum: float):
         super().__init__(channels, momentum=momentum)
         self.by_hand = False
+        self.native = batchnorm.kernels() if compiled_kernels() else None
+        if self.native is not None and self.eps != batchnorm.EPS:
+            raise ValueError(f"the compiled BatchNorm kernels use eps {batchnorm.EPS}, not {self.eps}")
 
     def construct(self, x):
-        if not (self.by_hand and self.training):
+        if not self.training:
             return super().construct(x)
-        # Over axes (0, 2, 3), not a by_channel view: PyNative's second derivative through that
-        # view's ops comes out 2% off (tests/integration/test_gradients.py), and these ops only
-        # ever run op by op.
-        mean = x.mean(axis=(0, 2, 3), keep_dims=True)
-        centred = x - mean
-        var = (centred * centred).mean(axis=(0, 2, 3), keep_dims=True)
+        if self.by_hand:
+            # Over axes (0, 2, 3), not a by_channel view: PyNative's second derivative through
+            # that view's ops comes out 2% off (tests/integration/test_gradients.py), and these
+            # ops only ever run op by op.
+            mean = x.mean(axis=(0, 2, 3), keep_dims=True)
+            centred = x - mean
+            var = (centred * centred).mean(axis=(0, 2, 3), keep_dims=True)
+            self._follow(mean.reshape(-1), var.reshape(-1), x)
+            return centred / ops.sqrt(var + self.eps) * self.gamma.reshape(1, -1, 1, 1) + self.beta.reshape(1, -1, 1, 1)
+        if self.native is not None:
+            y, mean, var = self.native(x, self.gamma, self.beta)
+            self._follow(mean, var, x)
+            return y
+        return super().construct(x)
+
+    def _follow(self, mean, biased_var, x):
+        """The running statistics' update from one batch's mean and biased variance."""
         count = x.size // x.shape[1]
         new = self.momentum  # nn.BatchNorm2d keeps the weight of the new batch here (PyTorch's momentum)
-        batch_mean = ops.stop_gradient(mean.reshape(-1))
-        batch_var = ops.stop_gradient(var.reshape(-1)) * (count / max(count - 1, 1))
+        batch_mean = ops.stop_gradient(mean)
+        batch_var = ops.stop_gradient(biased_var) * (count / max(count - 1, 1))
         ops.assign(self.moving_mean, (1.0 - new) * self.moving_mean + new * batch_mean)
         ops.assign(self.moving_variance, (1.0 - new) * self.moving_variance + new * batch_var)
-        return centred / ops.sqrt(var + self.eps) * self.gamma.reshape(1, -1, 1, 1) + self.beta.reshape(1, -1, 1, 1)
 
 
 def normalise_by_hand(cell: nn.Cell, on: bool = True) -> None:

@@ -1,0 +1,88 @@
+"""Training-mode BatchNorm on the kernels of ``kernels/batchnorm.cc`` (built into the library of
+``native`` with the convolutions): the forward pass from the batch's statistics, its backward pass,
+and that backward pass's own backward (the gradient penalty's second derivative).
+
+MindSpore's CPU kernel for the last one (BatchNormGradGrad) took 26 ms on a 64x131x151 map, about a
+fifth of a compiled critic step, and op by op it reads freed memory (see ``networks.BatchNorm``).
+The derivatives are stated twice for the same reason as the convolutions' (``conv.py``): as cells'
+``bprop`` for op-by-op execution and as the ops' own ``bprop`` for compiled graphs.
+"""
+from __future__ import annotations
+
+import functools
+
+from mindspore import nn, ops
+
+from adapters.mindspore.native import conv_choice
+
+EPS = 1e-5  # compiled into the kernels: nn.BatchNorm2d's default
+
+
+def _norm_shapes(x, gamma, _beta):
+    return x, gamma, gamma
+
+
+def _grad_shapes(_dy, x, gamma):
+    return x, gamma, gamma
+
+
+def _gradgrad_shapes(dy, x, gamma, *_upstream):
+    return dy, x, gamma
+
+
+def _dtypes(first, *_rest):
+    return first, first, first
+
+
+_norm = _grad = _gradgrad = None  # the three kernels as cells, set once by ``kernels``
+
+
+class _Kernel(nn.Cell):
+    def __init__(self, op):
+        super().__init__()
+        self.op = op
+
+
+class _Norm(_Kernel):
+    def construct(self, x, gamma, beta):
+        return self.op(x, gamma, beta)
+
+    def bprop(self, x, gamma, _beta, _out, dout):
+        # The statistics (outputs 1 and 2) only feed the running averages, under stop_gradient.
+        return _grad(dout[0], x, gamma)
+
+
+class _Grad(_Kernel):
+    def construct(self, dy, x, gamma):
+        return self.op(dy, x, gamma)
+
+    def bprop(self, dy, x, gamma, _out, dout):
+        return _gradgrad(dy, x, gamma, dout[0], dout[1], dout[2])
+
+
+class _GradGrad(_Kernel):
+    def construct(self, dy, x, gamma, g, gg, gb):
+        return self.op(dy, x, gamma, g, gg, gb)
+
+
+@functools.cache
+def kernels() -> nn.Cell:
+    """The forward kernel as a cell, ``(x, gamma, beta) -> (y, batch mean, biased batch variance)``,
+    differentiable twice."""
+    global _norm, _grad, _gradgrad
+    library = conv_choice().library
+
+    def op(name, shapes, bprop=None):
+        return ops.Custom(f"{library}:{name}", out_shape=shapes, out_dtype=_dtypes, func_type="aot", bprop=bprop)
+
+    def norm_bprop(x, gamma, _beta, _out, dout):
+        return grad(dout[0], x, gamma)
+
+    def grad_bprop(dy, x, gamma, _out, dout):
+        return gradgrad(dy, x, gamma, dout[0], dout[1], dout[2])
+
+    norm = op("SinganBatchNorm", _norm_shapes, norm_bprop)
+    grad = op("SinganBatchNormGrad", _grad_shapes, grad_bprop)
+    gradgrad = op("SinganBatchNormGradGrad", _gradgrad_shapes)
+    _norm, _grad, _gradgrad = _Norm(norm), _Grad(grad), _GradGrad(gradgrad)
+    return _norm
