@@ -5,7 +5,8 @@ whose graph PyTorch keeps: its saved activations are those of that forward pass,
 the backward pass multiplies by are the ones the previous generator steps have meanwhile updated
 in place. ``generator_fake="stale"`` does exactly that: ``RecordedFake`` makes the fake and keeps
 what autograd would, ``StaleStep`` takes each step's adversarial gradient through it with the
-current weights (``StaleSurrogate``) plus a fresh reconstruction gradient. ``"reuse"`` takes the
+current weights (``StaleGradient``, the backward pass written out on the compiled kernels, or
+the derivatives of ``StaleSurrogate`` on any convolutions) plus a fresh reconstruction gradient. ``"reuse"`` takes the
 first step's adversarial gradient and applies it in every step (equal to "stale" while the weights
 have not moved); ``"fresh"`` remakes the fake from the current generator in every step. In the
 first two, as in the official, the generator's BatchNorm statistics only see the reconstruction
@@ -153,20 +154,95 @@ class StaleSurrogate(nn.Cell):
         return (ops.stop_gradient(at_fake) * out).sum()
 
 
+class SurrogateGradient(nn.Cell):
+    """grad(at_fake, graph) -> the official stale adversarial gradient over ``weights``, as the
+    derivatives of ``StaleSurrogate``: on any convolutions."""
+
+    def __init__(self, generator: Generator, weights):
+        super().__init__()
+        self.surrogate = StaleSurrogate(generator)
+        self.weights = weights
+
+    def construct(self, at_fake, graph):
+        return ms.grad(self.surrogate, None, self.weights)(at_fake, graph)
+
+
+def _channel_sums(v):
+    return v.sum(axis=1)
+
+
+class StaleGradient(nn.Cell):
+    """grad(at_fake, graph) -> the same gradient as ``SurrogateGradient``, as PyTorch computes it:
+    the backward pass written out layer by layer on the compiled kernels (``conv.py``), weight
+    gradients from the saved inputs, input gradients through the current weights. It skips the
+    surrogate's forward convolutions, whose values never mattered, and its carriers. The gradients
+    come in the order of ``generator.trainable_params()``."""
+
+    ORDER = ("conv.weight", "conv.bias", "bn.gamma", "bn.beta")
+
+    def __init__(self, generator: Generator):
+        super().__init__()
+        from adapters.mindspore import conv
+
+        self.generator = generator
+        self.depth = len(generator.net.body)
+        conv.onednn_convolution()
+        self.backward_data, self.backward_weights = conv._backward_data, conv._backward_weights
+        blocks = ["net.head"] + [f"net.body.{i}" for i in range(self.depth)]
+        expected = [f"{b}.{name}" for b in blocks for name in self.ORDER] + ["net.tail.weight", "net.tail.bias"]
+        names = {id(p): name for name, p in generator.parameters_and_names()}
+        actual = [names[id(p)] for p in generator.trainable_params()]
+        if actual != expected:
+            raise ValueError(f"StaleGradient expects the generator's parameters as {expected}, not {actual}")
+
+    def construct(self, at_fake, graph):
+        n = self.depth + 1  # the graph as RecordedFake saves it
+        inputs, normalised = graph[: n + 1], graph[n + 1 : 2 * n + 1]
+        inv_stds, slopes, t = graph[2 * n + 1 : 3 * n + 1], graph[3 * n + 1 : 4 * n + 1], graph[-1]
+        tail = self.generator.net.tail
+        g = at_fake * (1.0 - t * t)
+        tail_grads = (self.backward_weights(inputs[-1], g), _channel_sums(by_channel(g)))
+        g = self.backward_data(g, tail.weight)
+        blocks = ()
+        for i in range(self.depth, -1, -1):
+            block = _block(self.generator, i)
+            xhat = normalised[i]
+            gy = by_channel(g) * slopes[i]
+            gx = gy * block.bn.gamma.reshape(-1, 1)
+            gc = inv_stds[i] * (gx - channel_mean(gx) - xhat * channel_mean(gx * xhat))
+            gc_map = from_channels(gc, g.shape)
+            blocks = ((self.backward_weights(inputs[i], gc_map), _channel_sums(gc),
+                       _channel_sums(gy * xhat), _channel_sums(gy)),) + blocks
+            if i > 0:
+                g = self.backward_data(gc_map, block.conv.weight)
+        grads = ()
+        for block_grads in blocks:
+            grads += block_grads
+        return grads + tail_grads
+
+
+def stale_gradient(generator: Generator, weights) -> nn.Cell:
+    """The official stale adversarial gradient's cell: written out on the compiled kernels, else
+    as the surrogate's derivatives."""
+    from adapters.mindspore.conv import compiled_kernels
+
+    return StaleGradient(generator) if compiled_kernels() else SurrogateGradient(generator, weights)
+
+
 class StaleStep(nn.Cell):
     """step(real, rec_x, rec_prev, at_fake, *saved graph) -> (reconstruction loss, mse): one
     official generator step: the adversarial gradient through the saved graph with the current
     weights, plus a fresh reconstruction gradient, one Adam update."""
 
-    def __init__(self, surrogate: StaleSurrogate, reconstruction: nn.Cell, optimizer: nn.Optimizer):
+    def __init__(self, generator: Generator, reconstruction: nn.Cell, optimizer: nn.Optimizer):
         super().__init__()
-        self.surrogate = surrogate
+        self.adversarial = stale_gradient(generator, optimizer.parameters)
         self.reconstruction = reconstruction
         self.optimizer = optimizer
         self.weights = optimizer.parameters
 
     def construct(self, real, rec_x, rec_prev, at_fake, *graph):
-        adv_grads = ms.grad(self.surrogate, None, self.weights)(at_fake, graph)
+        adv_grads = self.adversarial(at_fake, graph)
         (rec, mse), rec_grads = ms.value_and_grad(self.reconstruction, None, self.weights, has_aux=True)(
             real, rec_x, rec_prev
         )
@@ -201,7 +277,7 @@ class GeneratorSteps:
         reconstruction = ReconstructionLoss(generator, weight=cfg.reconstruction_weight)
         if self.mode == "stale":
             self.record = RecordedFake(generator, critic, kind=cfg.loss)
-            self.step = StaleStep(StaleSurrogate(generator), reconstruction, optimizer)
+            self.step = StaleStep(generator, reconstruction, optimizer)
             self.record.set_train()
             self.step.set_train()
         elif self.mode == "reuse":
