@@ -41,3 +41,25 @@ def tiny_run(tmp_path_factory):
     out = tmp_path_factory.mktemp("runs")
     model = app.train(str(TINY_IMAGE), tiny_config(), out=out)
     return model
+
+
+def in_each_mode(ms, compute):
+    """``compute()`` compiled, then op by op (PyNative): both results; the context ends compiled."""
+    results = []
+    for mode in (ms.GRAPH_MODE, ms.PYNATIVE_MODE):
+        ms.set_context(mode=mode)
+        try:
+            results.append(compute())
+        finally:
+            ms.set_context(mode=ms.GRAPH_MODE)
+    return results
+
+
+def assert_arrays_close(got, want, *, count, rtol):
+    """``count`` arrays each, equal in shape and to ``rtol`` (absolutely, of each array's scale)."""
+    import numpy as np
+
+    assert len(got) == len(want) == count
+    for g, r in zip(got, want):
+        assert g.shape == r.shape
+        np.testing.assert_allclose(g, r, rtol=rtol, atol=rtol * np.abs(r).max())

@@ -11,6 +11,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from tests.integration.conftest import assert_arrays_close, in_each_mode
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -91,16 +93,8 @@ def test_onednn_conv_equals_mindspore_conv_in_value_gradient_and_second_derivati
     x = Tensor(rng.normal(0, 1, (2, cin, h, w)).astype(np.float32))
     c = Tensor(rng.normal(0, 1, (2, cout, h - k + 1, w - k + 1)).astype(np.float32))
     np.testing.assert_allclose(ours(x).asnumpy(), ref(x).asnumpy(), rtol=1e-5, atol=1e-5)
-    for mode in (ms.GRAPH_MODE, ms.PYNATIVE_MODE):
-        ms.set_context(mode=mode)
-        try:
-            got, want = penalty_gradients(ms, ours, x, c), penalty_gradients(ms, ref, x, c)
-        finally:
-            ms.set_context(mode=ms.GRAPH_MODE)
-        assert len(got) == len(want) == 3  # d/dx, d/dweight, d/dbias
-        for g, r in zip(got, want):
-            assert g.shape == r.shape
-            np.testing.assert_allclose(g, r, rtol=1e-4, atol=1e-4 * np.abs(r).max())
+    for got, want in in_each_mode(ms, lambda: (penalty_gradients(ms, ours, x, c), penalty_gradients(ms, ref, x, c))):
+        assert_arrays_close(got, want, count=3, rtol=1e-4)  # d/dx, d/dweight, d/dbias
 
 
 def test_the_networks_run_on_the_oneDNN_convolutions_here(ms):

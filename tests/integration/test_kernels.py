@@ -6,6 +6,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from tests.integration.conftest import assert_arrays_close, in_each_mode
+
 
 @pytest.fixture(scope="module")
 def ms():
@@ -90,16 +92,8 @@ def test_compiled_batchnorm_equals_mindspores_in_value_statistics_gradient_and_s
     for name in ("moving_mean", "moving_variance"):  # one update each, the same
         np.testing.assert_allclose(getattr(ours, name).asnumpy(), getattr(ref, name).asnumpy(), rtol=1e-5, atol=1e-6)
     want = penalty_gradients(ms, ref, x, c1, c2)  # MindSpore's fused kernel, compiled
-    for mode in (ms.GRAPH_MODE, ms.PYNATIVE_MODE):
-        ms.set_context(mode=mode)
-        try:
-            got = penalty_gradients(ms, ours, x, c1, c2)
-        finally:
-            ms.set_context(mode=ms.GRAPH_MODE)
-        assert len(got) == len(want) == 3  # d/dx, d/dgamma, d/dbeta
-        for g, r in zip(got, want):
-            assert g.shape == r.shape
-            np.testing.assert_allclose(g, r, rtol=1e-4, atol=1e-4 * np.abs(r).max())
+    for got in in_each_mode(ms, lambda: penalty_gradients(ms, ours, x, c1, c2)):
+        assert_arrays_close(got, want, count=3, rtol=1e-4)  # d/dx, d/dgamma, d/dbeta
 
 
 def test_inference_uses_the_running_statistics(ms):
@@ -134,11 +128,5 @@ def test_compiled_leaky_relu_equals_mindspores_ops_in_value_gradient_and_second_
     x, c1, c2 = (Tensor(rng.normal(0, 1, (1, 6, 9, 13)).astype(np.float32)) for _ in range(3))
     np.testing.assert_allclose(ours(x).asnumpy(), ref(x).asnumpy(), rtol=1e-6, atol=1e-7)
     want = penalty_gradients(ms, Smooth(ref), x, c1, c2)
-    for mode in (ms.GRAPH_MODE, ms.PYNATIVE_MODE):
-        ms.set_context(mode=mode)
-        try:
-            got = penalty_gradients(ms, Smooth(ours), x, c1, c2)
-        finally:
-            ms.set_context(mode=ms.GRAPH_MODE)
-        assert len(got) == len(want) == 1
-        np.testing.assert_allclose(got[0], want[0], rtol=1e-5, atol=1e-5 * np.abs(want[0]).max())
+    for got in in_each_mode(ms, lambda: penalty_gradients(ms, Smooth(ours), x, c1, c2)):
+        assert_arrays_close(got, want, count=1, rtol=1e-5)  # d/dx
