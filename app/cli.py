@@ -319,9 +319,10 @@ def cmd_report(args: argparse.Namespace) -> int:
 def make_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m app", description="SinGAN on MindSpore: one image, many samples.",
-        epilog="environment: SINGAN_CONV=auto|onednn|mindspore picks the convolutions (auto: oneDNN's, "
-               "compiled for this machine with g++, else MindSpore's); SINGAN_CACHE_DIR holds the compiled "
-               "library (default ~/.cache/singan-mindspore)")
+        epilog="environment: SINGAN_CONV=auto|onednn|mindspore picks the convolutions, BatchNorm and "
+               "LeakyReLU kernels (auto: oneDNN's and ours, compiled for this machine with g++, else "
+               "MindSpore's); SINGAN_CACHE_DIR holds the compiled library (default ~/.cache/singan-mindspore); "
+               "SINGAN_CONV_SERIAL_MFLOP (default 30) runs smaller convolutions in one thread")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     train = commands.add_parser(
