@@ -5,7 +5,8 @@ Why two. MindSpore 2.10 hands oneDNN its convolutions with plain weights; on an 
 then has only a reference kernel for them (about 100x slower), so MindSpore's convolutions need
 oneDNN capped at AVX2 (``ONEDNN_MAX_CPU_ISA``), where they run as im2col and gemm with a workspace
 kept per graph node. ``kernels/conv.cc`` asks oneDNN for the same convolutions with weights in
-oneDNN's preferred layout: it then picks its brgemm kernels for the widest vectors the CPU has,
+oneDNN's preferred layout, and the activations reordered into the layout that is fastest on the
+CPU (``SINGAN_CONV_LAYOUT``): it then picks its fastest kernels for the widest vectors the CPU has,
 and all the convolutions share a few small scratch buffers.
 
 The choice is made once per process, before MindSpore loads (it decides the oneDNN cap):
@@ -34,6 +35,7 @@ import attrs
 from domain.errors import ConfigError
 
 CONV_BACKENDS = ("auto", "onednn", "mindspore")
+LAYOUTS = ("nchw", "nhwc", "any")  # SINGAN_CONV_LAYOUT's values, read by kernels/conv.cc
 # The convolutions, and the training-mode BatchNorm and the LeakyReLU the same networks use (plain
 # C++ and OpenMP).
 SOURCES = tuple(Path(__file__).with_name("kernels") / name for name in ("conv.cc", "batchnorm.cc", "activation.cc"))
@@ -62,12 +64,34 @@ def choose(requested: str, library: Path | None, failure: str) -> ConvChoice:
     return ConvChoice(backend="mindspore", library=None, note=f"MindSpore's convolutions (the oneDNN ones could not be built: {failure})")
 
 
+def check_tuning(environ) -> None:
+    """The compiled convolutions' two tuning variables, which ``kernels/conv.cc`` reads as given:
+    ``SINGAN_CONV_SERIAL_MFLOP`` a number of MFLOP (at or under it, a convolution runs in the
+    calling thread) and ``SINGAN_CONV_LAYOUT`` three activation layouts (forward, backward data,
+    backward weights), each nchw, nhwc or any (oneDNN's choice)."""
+    serial = environ.get("SINGAN_CONV_SERIAL_MFLOP")
+    if serial is not None:
+        try:
+            ok = float(serial) >= 0
+        except ValueError:
+            ok = False
+        if not ok:
+            raise ConfigError(f"SINGAN_CONV_SERIAL_MFLOP must be a number of MFLOP, 0 or more, got {serial!r}")
+    layout = environ.get("SINGAN_CONV_LAYOUT")
+    if layout is not None:
+        parts = layout.split(",")
+        if len(parts) != 3 or any(part not in LAYOUTS for part in parts):
+            raise ConfigError("SINGAN_CONV_LAYOUT must be three of nchw, nhwc, any (forward, backward data, "
+                              f"backward weights), e.g. any,any,nchw; got {layout!r}")
+
+
 @functools.cache
 def conv_choice() -> ConvChoice:
     """The process's choice (cached: MindSpore reads the oneDNN cap once, at load)."""
     requested = os.environ.get("SINGAN_CONV", "auto").strip().lower() or "auto"
     if requested == "mindspore":
         return choose(requested, None, "")
+    check_tuning(os.environ)
     library, failure = build_library()
     return choose(requested, library, failure)
 

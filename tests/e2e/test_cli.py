@@ -59,6 +59,10 @@ def test_the_dry_run_names_the_convolutions_and_a_bad_choice_of_them_is_one_line
     bad = run_cli("train", TINY_IMAGE, "--out", tmp_path / "runs", *TINY_ARGS, env={"SINGAN_CONV": "cudnn"})
     assert_one_line_error(bad, "SINGAN_CONV must be one of auto, onednn, mindspore")
     assert not (tmp_path / "runs").exists()
+    assert "SINGAN_CONV_LAYOUT" in run_cli("--help", check=True).stdout
+    bad = run_cli("train", TINY_IMAGE, "--out", tmp_path / "runs", *TINY_ARGS, env={"SINGAN_CONV_LAYOUT": "blocked"})
+    assert_one_line_error(bad, "SINGAN_CONV_LAYOUT must be three of nchw, nhwc, any")
+    assert not (tmp_path / "runs").exists()
 
 
 def test_a_missing_file_is_one_line(tmp_path):

@@ -154,3 +154,54 @@ def test_a_fresh_cache_builds_the_library_once_and_reuses_it(tmp_path):
     second = choice_in_subprocess({}, tmp_path)
     assert second.stdout.split() == ["onednn", "None"]
     assert [p.stat().st_mtime_ns for p in (tmp_path / "cache").glob("*.so")] == [stamp]
+
+
+LAYOUT_CHECK = """
+import numpy as np
+import adapters.mindspore
+from adapters.mindspore.device import configure
+configure("CPU")
+import mindspore as ms
+from mindspore import Tensor, nn, ops
+from adapters.mindspore.conv import OneDnnConv2d
+
+worst = 0.0
+for n, cin, cout, h, w in [(1, 3, 8, 9, 11), (2, 16, 16, 20, 17), (1, 8, 1, 12, 10)]:
+    rng = np.random.default_rng(cin + cout)
+    ours, ref = OneDnnConv2d(cin, cout, 3), nn.Conv2d(cin, cout, 3, pad_mode="valid", has_bias=True)
+    weight = Tensor(rng.normal(0, 0.5, (cout, cin, 3, 3)).astype(np.float32))
+    for cell in (ours, ref):
+        cell.weight.set_data(weight)
+        cell.bias.set_data(Tensor(np.zeros(cout, np.float32)))
+    x = Tensor(rng.normal(0, 1, (n, cin, h, w)).astype(np.float32))
+    c = Tensor(rng.normal(0, 1, (n, cout, h - 2, w - 2)).astype(np.float32))
+
+    class Loss(nn.Cell):
+        def __init__(self, net):
+            super().__init__()
+            self.net = net
+
+        def construct(self, x):
+            return (self.net(x) * c).sum()
+
+    def everything(net):
+        (dx,), (dw, _) = ops.GradOperation(get_all=True, get_by_list=True)(Loss(net), ms.ParameterTuple(net.trainable_params()))(x)
+        return net(x), dx, dw
+
+    for got, want in zip(everything(ours), everything(ref)):
+        got, want = got.asnumpy(), want.asnumpy()
+        worst = max(worst, float(np.abs(got - want).max() / (np.abs(want).max() + 1e-6)))
+print(worst)
+"""
+
+
+@pytest.mark.parametrize("layout", ["nchw,nchw,nchw", "nhwc,nhwc,nhwc", "any,any,any"])
+def test_every_activation_layout_gives_the_same_convolutions(layout, tmp_path):
+    """``SINGAN_CONV_LAYOUT`` reorders the activations into another layout around each kernel (the
+    default depends on the CPU): forward, backward-data and backward-weights values must not move."""
+    script = tmp_path / "layout_check.py"  # MindSpore compiles cells from source files only
+    script.write_text(LAYOUT_CHECK)
+    env = {**os.environ, "SINGAN_CONV_LAYOUT": layout, "PYTHONPATH": str(ROOT)}
+    done = subprocess.run([sys.executable, str(script)], cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert float(done.stdout.split()[-1]) < 1e-5

@@ -5,8 +5,9 @@
 // AVX-512 CPU oneDNN then has only a reference kernel for them, so MindSpore's kernels must be
 // capped at AVX2, where they run as im2col + gemm with a workspace kept per graph node. Created
 // here with the weights in the layout oneDNN prefers ("any", reordered on each call: they are
-// small), oneDNN picks its brgemm kernels for the CPU's widest vectors and needs only small
-// scratch buffers, which all the convolutions share.
+// small) and the activations reordered into the layout fastest on the CPU (activation_layout),
+// oneDNN picks its fastest kernels for the CPU's widest vectors and needs only small scratch
+// buffers, which all the convolutions share.
 //
 // The three ops are each other's derivatives (see adapters/mindspore/conv.py), so gradients of
 // gradients (the WGAN-GP penalty) stay on these kernels:
@@ -72,15 +73,16 @@ enum Kind { FORWARD = 0, BACKWARD_DATA = 1, BACKWARD_WEIGHTS = 2 };
 struct Plan {
     dnnl_primitive_t conv = nullptr;
     dnnl_primitive_t weights_reorder = nullptr;  // OIHW -> oneDNN's layout, or back for BACKWARD_WEIGHTS
-    dnnl_primitive_t src_reorder = nullptr;      // BACKWARD_WEIGHTS: NCHW -> NHWC (its fastest kernels)
-    dnnl_primitive_t diff_dst_reorder = nullptr;
+    // The activations in the layout the kernel runs on (see activation_layout), and the reorders
+    // from and to MindSpore's NCHW; null where the kernel takes NCHW itself.
+    dnnl_primitive_t big_reorder = nullptr, small_reorder = nullptr;
     dnnl_memory_desc_t big = nullptr, small = nullptr;  // the NCHW activations: input side, output side
-    dnnl_memory_desc_t big_nhwc = nullptr, small_nhwc = nullptr;
+    dnnl_memory_desc_t big_inner = nullptr, small_inner = nullptr;
     dnnl_memory_desc_t weights_plain = nullptr, weights_inner = nullptr, scratch = nullptr;
 };
 
 struct Buffers {
-    std::vector<char> weights, scratch, big_nhwc, small_nhwc;
+    std::vector<char> weights, scratch, big_inner, small_inner;
     static char *at_least(std::vector<char> &buffer, size_t bytes) {
         if (buffer.size() < bytes) buffer.resize(bytes);
         return buffer.data();
@@ -110,6 +112,41 @@ int reorder_plan(dnnl_engine_t engine, const_dnnl_memory_desc_t from, const_dnnl
     return 0;
 }
 
+// The activation layout each kind of kernel runs on. MindSpore hands over NCHW; oneDNN's fastest
+// kernels want other layouts on some CPUs, and reordering a map costs far less than the slower
+// kernel. Chosen by measurement, one 218x250 128-channel 3x3 conv (forward, backward data,
+// backward weights):
+// - AVX-512 (Intel Xeon, AMD EPYC): NCHW, NCHW and NHWC, brgemm kernels for all three;
+// - AVX2 only (AMD EPYC): oneDNN's choice (blocked nChw8c) for all three, its jit:avx2 kernels:
+//   96-127, 112-172 and 161-202 ms, where NCHW, NCHW, NHWC took 160-214, 160-196 and 614-759 ms
+//   (gemm, gemm and a slow NHWC backward-weights kernel); at 128 -> 3 channels 16, 11, 14 ms
+//   against 35, 70, 41. A paper-preset iteration over all scales went from 130 s to 61 s.
+// SINGAN_CONV_LAYOUT="f,d,w" (each nchw, nhwc or any: oneDNN's choice) overrides it.
+enum Layout { NCHW = 0, NHWC = 1, ANY = 2 };
+
+Layout activation_layout(Kind kind) {
+    static const std::array<Layout, 3> chosen = [] {
+        const bool avx512 = (dnnl_get_effective_cpu_isa() & dnnl_cpu_isa_avx512_core) == dnnl_cpu_isa_avx512_core;
+        std::array<Layout, 3> l = avx512 ? std::array<Layout, 3>{NCHW, NCHW, NHWC} : std::array<Layout, 3>{ANY, ANY, ANY};
+        if (const char *v = std::getenv("SINGAN_CONV_LAYOUT")) {
+            int i = 0;
+            for (const char *c = v; *c && i < 3; ++i) {
+                l[i] = c[1] == 'c' ? NCHW : c[1] == 'h' ? NHWC : ANY;  // nchw / nhwc / any
+                while (*c && *c != ',') ++c;
+                if (*c == ',') ++c;
+            }
+        }
+        return l;
+    }();
+    return chosen[kind];
+}
+
+int activation_desc(dnnl_memory_desc_t *out, const dnnl_dims_t dims, Layout layout) {
+    const dnnl_format_tag_t tag = layout == NCHW ? dnnl_nchw : layout == NHWC ? dnnl_nhwc : dnnl_format_tag_any;
+    CHECK(dnnl_memory_desc_create_with_tag(out, 4, dims, dnnl_f32, tag));
+    return 0;
+}
+
 // x: the input activation's shape (N, C, H, W); w: the weights' (O, C, KH, KW).
 int make_plan(Engine &e, Kind kind, const int64_t *x, const int64_t *w, Plan &p) {
     const int64_t n = x[0], c = x[1], h = x[2], wd = x[3], o = w[0], kh = w[2], kw = w[3];
@@ -124,13 +161,9 @@ int make_plan(Engine &e, Kind kind, const int64_t *x, const int64_t *w, Plan &p)
     CHECK(dnnl_primitive_attr_create(&attr));
     CHECK(dnnl_primitive_attr_set_scratchpad_mode(attr, dnnl_scratchpad_mode_user));
 
-    const_dnnl_memory_desc_t big = p.big, small = p.small;
-    if (kind == BACKWARD_WEIGHTS) {
-        CHECK(dnnl_memory_desc_create_with_tag(&p.big_nhwc, 4, big_dims, dnnl_f32, dnnl_nhwc));
-        CHECK(dnnl_memory_desc_create_with_tag(&p.small_nhwc, 4, small_dims, dnnl_f32, dnnl_nhwc));
-        big = p.big_nhwc;
-        small = p.small_nhwc;
-    }
+    dnnl_memory_desc_t big, small;  // as the kernel is asked for (oneDNN's choice with ANY)
+    const Layout layout = activation_layout(kind);
+    if (activation_desc(&big, big_dims, layout) || activation_desc(&small, small_dims, layout)) return 1;
     dnnl_primitive_desc_t forward, pd;
     CHECK(dnnl_convolution_forward_primitive_desc_create(&forward, e.engine, dnnl_forward_training,
         dnnl_convolution_direct, big, weights_any, nullptr, small, strides, dilation, padding, padding, attr));
@@ -147,18 +180,28 @@ int make_plan(Engine &e, Kind kind, const int64_t *x, const int64_t *w, Plan &p)
     CHECK(dnnl_memory_desc_clone(&p.weights_inner, dnnl_primitive_desc_query_md(pd, weights_query, 0)));
     CHECK(dnnl_memory_desc_clone(&p.scratch, dnnl_primitive_desc_query_md(pd, dnnl_query_scratchpad_md, 0)));
     CHECK(dnnl_primitive_create(&p.conv, pd));
+    const dnnl_query_t big_query = kind == BACKWARD_DATA ? dnnl_query_diff_src_md : dnnl_query_src_md;
+    const dnnl_query_t small_query = kind == FORWARD ? dnnl_query_dst_md : dnnl_query_diff_dst_md;
+    CHECK(dnnl_memory_desc_clone(&p.big_inner, dnnl_primitive_desc_query_md(pd, big_query, 0)));
+    CHECK(dnnl_memory_desc_clone(&p.small_inner, dnnl_primitive_desc_query_md(pd, small_query, 0)));
+    // Inputs are reordered into the kernel's layout, outputs out of it.
+    const bool big_in = kind != BACKWARD_DATA, small_in = kind != FORWARD;
+    if (!dnnl_memory_desc_equal(p.big, p.big_inner)
+        && reorder_plan(e.engine, big_in ? p.big : p.big_inner, big_in ? p.big_inner : p.big, &p.big_reorder)) return 1;
+    if (!dnnl_memory_desc_equal(p.small, p.small_inner)
+        && reorder_plan(e.engine, small_in ? p.small : p.small_inner, small_in ? p.small_inner : p.small, &p.small_reorder)) return 1;
+    if (kind == BACKWARD_WEIGHTS) {
+        if (reorder_plan(e.engine, p.weights_inner, p.weights_plain, &p.weights_reorder)) return 1;
+    } else if (reorder_plan(e.engine, p.weights_plain, p.weights_inner, &p.weights_reorder)) {
+        return 1;
+    }
+    dnnl_memory_desc_destroy(big);
+    dnnl_memory_desc_destroy(small);
     if (std::getenv("SINGAN_CONV_VERBOSE")) {
         const char *impl = "?";
         dnnl_primitive_desc_query(pd, dnnl_query_impl_info_str, 0, &impl);
-        std::fprintf(stderr, "singan conv: kind %d, %lldx%lldx%lldx%lld to %lld channels: %s\n", int(kind),
-                     (long long)n, (long long)c, (long long)h, (long long)wd, (long long)o, impl);
-    }
-    if (kind == BACKWARD_WEIGHTS) {
-        if (reorder_plan(e.engine, p.weights_inner, p.weights_plain, &p.weights_reorder)) return 1;
-        if (reorder_plan(e.engine, p.big, p.big_nhwc, &p.src_reorder)) return 1;
-        if (reorder_plan(e.engine, p.small, p.small_nhwc, &p.diff_dst_reorder)) return 1;
-    } else if (reorder_plan(e.engine, p.weights_plain, p.weights_inner, &p.weights_reorder)) {
-        return 1;
+        std::fprintf(stderr, "singan conv: kind %d, %lldx%lldx%lldx%lld to %lld channels: %s%s%s\n", int(kind),
+                     (long long)n, (long long)c, (long long)h, (long long)wd, (long long)o, impl, p.big_reorder ? " +big reorder" : "", p.small_reorder ? " +small reorder" : "");
     }
     if (pd != forward) dnnl_primitive_desc_destroy(pd);
     dnnl_primitive_desc_destroy(forward);
@@ -211,19 +254,26 @@ int run(Kind kind, const int64_t *x_shape, const int64_t *w_shape, void *big_dat
     dnnl_memory_t weights = m.wrap(p.weights_plain, e.engine, weights_data);
     dnnl_memory_t inner = m.wrap(p.weights_inner, e.engine, Buffers::at_least(b.weights, dnnl_memory_desc_get_size(p.weights_inner)));
     dnnl_memory_t scratch = m.wrap(p.scratch, e.engine, Buffers::at_least(b.scratch, dnnl_memory_desc_get_size(p.scratch)));
+    dnnl_memory_t big_k = p.big_reorder ? m.wrap(p.big_inner, e.engine, Buffers::at_least(b.big_inner, dnnl_memory_desc_get_size(p.big_inner))) : big;
+    dnnl_memory_t small_k = p.small_reorder ? m.wrap(p.small_inner, e.engine, Buffers::at_least(b.small_inner, dnnl_memory_desc_get_size(p.small_inner))) : small;
+    auto reorder = [&](dnnl_primitive_t r, dnnl_memory_t from, dnnl_memory_t to) {
+        return r ? execute(r, e.stream, {{DNNL_ARG_FROM, from}, {DNNL_ARG_TO, to}}, tiny) : 0;
+    };
     int failed = 0;
     if (kind == FORWARD) {
         failed = execute(p.weights_reorder, e.stream, {{DNNL_ARG_FROM, weights}, {DNNL_ARG_TO, inner}}, true)
-              || execute(p.conv, e.stream, {{DNNL_ARG_SRC, big}, {DNNL_ARG_WEIGHTS, inner}, {DNNL_ARG_DST, small}, {DNNL_ARG_SCRATCHPAD, scratch}}, tiny);
+              || reorder(p.big_reorder, big, big_k)
+              || execute(p.conv, e.stream, {{DNNL_ARG_SRC, big_k}, {DNNL_ARG_WEIGHTS, inner}, {DNNL_ARG_DST, small_k}, {DNNL_ARG_SCRATCHPAD, scratch}}, tiny)
+              || reorder(p.small_reorder, small_k, small);
     } else if (kind == BACKWARD_DATA) {
         failed = execute(p.weights_reorder, e.stream, {{DNNL_ARG_FROM, weights}, {DNNL_ARG_TO, inner}}, true)
-              || execute(p.conv, e.stream, {{DNNL_ARG_DIFF_SRC, big}, {DNNL_ARG_WEIGHTS, inner}, {DNNL_ARG_DIFF_DST, small}, {DNNL_ARG_SCRATCHPAD, scratch}}, tiny);
+              || reorder(p.small_reorder, small, small_k)
+              || execute(p.conv, e.stream, {{DNNL_ARG_DIFF_SRC, big_k}, {DNNL_ARG_WEIGHTS, inner}, {DNNL_ARG_DIFF_DST, small_k}, {DNNL_ARG_SCRATCHPAD, scratch}}, tiny)
+              || reorder(p.big_reorder, big_k, big);
     } else {
-        dnnl_memory_t big_nhwc = m.wrap(p.big_nhwc, e.engine, Buffers::at_least(b.big_nhwc, dnnl_memory_desc_get_size(p.big_nhwc)));
-        dnnl_memory_t small_nhwc = m.wrap(p.small_nhwc, e.engine, Buffers::at_least(b.small_nhwc, dnnl_memory_desc_get_size(p.small_nhwc)));
-        failed = execute(p.src_reorder, e.stream, {{DNNL_ARG_FROM, big}, {DNNL_ARG_TO, big_nhwc}}, tiny)
-              || execute(p.diff_dst_reorder, e.stream, {{DNNL_ARG_FROM, small}, {DNNL_ARG_TO, small_nhwc}}, tiny)
-              || execute(p.conv, e.stream, {{DNNL_ARG_SRC, big_nhwc}, {DNNL_ARG_DIFF_WEIGHTS, inner}, {DNNL_ARG_DIFF_DST, small_nhwc}, {DNNL_ARG_SCRATCHPAD, scratch}}, tiny)
+        failed = reorder(p.big_reorder, big, big_k)
+              || reorder(p.small_reorder, small, small_k)
+              || execute(p.conv, e.stream, {{DNNL_ARG_SRC, big_k}, {DNNL_ARG_DIFF_WEIGHTS, inner}, {DNNL_ARG_DIFF_DST, small_k}, {DNNL_ARG_SCRATCHPAD, scratch}}, tiny)
               || execute(p.weights_reorder, e.stream, {{DNNL_ARG_FROM, inner}, {DNNL_ARG_TO, weights}}, true);
     }
     if (failed) {
