@@ -66,7 +66,7 @@ def choose(requested: str, library: Path | None, failure: str) -> ConvChoice:
 
 def check_tuning(environ) -> None:
     """The compiled convolutions' two tuning variables, which ``kernels/conv.cc`` reads as given:
-    ``SINGAN_CONV_SERIAL_MFLOP`` a number of MFLOP (at or under it, a convolution runs in the
+    ``SINGAN_CONV_SERIAL_MFLOP`` a number of MFLOP (below it, a convolution runs in the
     calling thread) and ``SINGAN_CONV_LAYOUT`` three activation layouts (forward, backward data,
     backward weights), each nchw, nhwc or any (oneDNN's choice)."""
     serial = environ.get("SINGAN_CONV_SERIAL_MFLOP")
