@@ -16,6 +16,9 @@ WORKERS ?= $(shell n=$$(nproc 2>/dev/null || echo 1); [ $$n -gt 4 ] && n=4; echo
 PORT ?= 8118
 COLLECTION = $(or $(OUT),runs/collections/$(notdir $(abspath $(DIR))))
 HYPOTHESIS_PROFILE ?= $(if $(CI),ci,dev)
+# make test: parallel workers (pytest-xdist), one per core, at most 4. Most of a tiny training is
+# MindSpore compiling its graphs on one thread, so two workers on 2 cores take half the time.
+TEST_WORKERS ?= $(shell n=$$(nproc 2>/dev/null || echo 1); [ $$n -gt 4 ] && n=4; echo $$n)
 
 .DEFAULT_GOAL := help
 .PHONY: help venv train train-folder generate animate harmonize edit paint sr eval compare report test test-unit bench clean
@@ -25,6 +28,7 @@ help: ## list the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  %-13s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 	@echo "variables: IMG=image MASK=mask RUN=run-folder REF='folders' N=count ARGS='extra CLI flags' HYPOTHESIS_PROFILE=dev|ci|thorough"
 	@echo "           DIR=folder WORKERS=n (default: cores, at most 4) OUT=collection-folder PORT=msrun-port"
+	@echo "           TEST_WORKERS=n (make test's parallel workers; default: cores, at most 4)"
 
 # The environment is rebuilt only when pyproject.toml changes.
 $(STAMP): pyproject.toml
@@ -88,8 +92,8 @@ report: $(STAMP) ## write RUN/report.html: make report RUN=...
 	@test -n "$(RUN)" || { echo "make report needs RUN=path/to/run" >&2; exit 2; }
 	$(PY) -m app report $(RUN)
 
-test: $(STAMP) ## run every test (unit, real MindSpore integration, end to end)
-	HYPOTHESIS_PROFILE=$(HYPOTHESIS_PROFILE) $(PY) -m pytest $(ARGS)
+test: $(STAMP) ## run every test (unit, real MindSpore integration, end to end) on TEST_WORKERS workers
+	HYPOTHESIS_PROFILE=$(HYPOTHESIS_PROFILE) $(PY) -m pytest -n $(TEST_WORKERS) --dist loadgroup $(ARGS)
 
 test-unit: $(STAMP) ## the fast tests only (domain, image adapter, use cases with fakes)
 	HYPOTHESIS_PROFILE=$(HYPOTHESIS_PROFILE) $(PY) -m pytest tests/unit $(ARGS)

@@ -18,6 +18,18 @@ TINY_ARGS = [
 ]
 
 
+# The Makefile's own variables: a `make test ARGS=...` exports them, and a make run by a test
+# must not inherit them.
+MAKE_VARIABLES = ("ARGS", "IMG", "MASK", "RUN", "REF", "N", "DIR", "OUT", "WORKERS", "PORT", "TEST_WORKERS",
+                  "MAKEFLAGS", "MFLAGS", "MAKELEVEL")
+
+
+def make_env(**extra: str) -> dict[str, str]:
+    """The environment for a ``make`` a test runs: this one without the Makefile's variables."""
+    env = {k: v for k, v in os.environ.items() if k not in MAKE_VARIABLES}
+    return {**env, "PYTHONPATH": str(ROOT), **extra}
+
+
 def run_cli(*args, cwd=None, check=False, env=None) -> subprocess.CompletedProcess:
     result = subprocess.run(
         [sys.executable, "-m", "app", *map(str, args)],

@@ -2,13 +2,12 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 
 import numpy as np
 from PIL import Image
 
-from tests.e2e.conftest import ROOT, TINY_ARGS, TINY_IMAGE, assert_one_line_error, run_cli
+from tests.e2e.conftest import ROOT, TINY_ARGS, TINY_IMAGE, assert_one_line_error, make_env, run_cli
 
 
 def composite(run, tmp_path):
@@ -69,7 +68,7 @@ def test_make_sr_enlarges_by_the_factor(tmp_path):
     args = " ".join(["--out", str(tmp_path), "--factor", "2", *TINY_ARGS[4:]])  # TINY_ARGS sets --seed 3
     result = subprocess.run(
         ["make", "--no-print-directory", "sr", f"IMG={TINY_IMAGE}", f"ARGS={args}"],
-        cwd=ROOT, capture_output=True, text=True, env={**os.environ, "MAKEFLAGS": ""}, timeout=600,
+        cwd=ROOT, capture_output=True, text=True, env=make_env(), timeout=600,
     )
     assert result.returncode == 0, result.stderr
     (run,) = tmp_path.iterdir()
@@ -84,7 +83,7 @@ def test_eval_prints_a_table_and_make_report_writes_the_page(cli_run):
     assert json.loads((cli_run / "metrics.json").read_text())["n"] == 3
     made = subprocess.run(
         ["make", "--no-print-directory", "report", f"RUN={cli_run}"],
-        cwd=ROOT, capture_output=True, text=True, env={**os.environ, "MAKEFLAGS": ""}, timeout=600,
+        cwd=ROOT, capture_output=True, text=True, env=make_env(), timeout=600,
     )
     assert made.returncode == 0 and "report.html" in made.stdout, made.stderr
 
@@ -97,7 +96,7 @@ def test_make_compare_scores_the_run_and_other_folders_and_puts_them_in_the_repo
         Image.fromarray(rng.integers(0, 256, (58, 64, 4), dtype=np.uint8)).save(theirs / f"{k}.png")
     made = subprocess.run(
         ["make", "--no-print-directory", "compare", f"RUN={cli_run}", f"REF={theirs}", "N=3"],
-        cwd=ROOT, capture_output=True, text=True, env={**os.environ, "MAKEFLAGS": ""}, timeout=600,
+        cwd=ROOT, capture_output=True, text=True, env=make_env(), timeout=600,
     )
     assert made.returncode == 0, made.stderr
     assert "theirs" in made.stdout and "x first" in made.stdout

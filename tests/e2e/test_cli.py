@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 
@@ -10,7 +9,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from tests.e2e.conftest import ROOT, TINY_ARGS, TINY_IMAGE, assert_one_line_error, run_cli
+from tests.e2e.conftest import ROOT, TINY_ARGS, TINY_IMAGE, assert_one_line_error, make_env, run_cli
 
 
 def test_importing_app_starts_no_framework_and_no_pillow():
@@ -117,7 +116,7 @@ def test_resuming_a_complete_run_is_refused(cli_run):
 
 def test_make_train_and_make_generate_work_as_the_readme_says(tmp_path):
     args = " ".join(["--out", str(tmp_path), *TINY_ARGS])
-    env = {**os.environ, "MAKEFLAGS": ""}
+    env = make_env()
     train = subprocess.run(
         ["make", "--no-print-directory", "train", f"IMG={TINY_IMAGE}", f"ARGS={args}"],
         cwd=ROOT, capture_output=True, text=True, env=env, timeout=600,
@@ -189,7 +188,7 @@ def test_make_bench_reports_every_scale_and_writes_json(tmp_path):
         ["make", "--no-print-directory", "bench", f"ARGS=--preset quick --image {TINY_IMAGE} --max-size 32 "
          f"--set pyramid.min_size=18 --set network.max_channels=8 --set network.channels=8 --set network.min_channels=8 "
          f"--warmup 1 --timed 1 --out {out}"],
-        cwd=ROOT, capture_output=True, text=True, timeout=600, env={**os.environ, "PYTHONPATH": str(ROOT)},
+        cwd=ROOT, capture_output=True, text=True, timeout=600, env=make_env(),
     )
     assert result.returncode == 0, result.stderr
     data = json.loads(out.read_text())

@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from tests.e2e.conftest import ROOT, TINY_ARGS, TINY_IMAGE, assert_one_line_error, run_cli
+from tests.e2e.conftest import ROOT, TINY_ARGS, TINY_IMAGE, assert_one_line_error, make_env, run_cli
 
 ARGS = " ".join(TINY_ARGS)
 
@@ -43,7 +43,7 @@ def make_train_folder(photos: Path, out: Path, workers: int) -> subprocess.Popen
         ["make", "--no-print-directory", "train-folder", f"DIR={photos}", f"OUT={out}", f"WORKERS={workers}",
          f"PORT={free_port()}", f"ARGS={ARGS}"],
         cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-        env={**os.environ, "PYTHONPATH": str(ROOT)}, start_new_session=True,
+        env=make_env(), start_new_session=True,
     )
 
 
@@ -161,7 +161,7 @@ def test_a_folder_with_nothing_to_train_fails_in_one_line_and_writes_nothing(tmp
 
 def test_make_train_folder_turns_a_bad_folder_into_one_line_before_msrun_starts(tmp_path):
     result = subprocess.run(["make", "--no-print-directory", "train-folder", f"DIR={tmp_path / 'missing'}",
-                             f"OUT={tmp_path / 'c'}", "WORKERS=2"], cwd=ROOT, capture_output=True, text=True)
+                             f"OUT={tmp_path / 'c'}", "WORKERS=2"], cwd=ROOT, capture_output=True, text=True, env=make_env())
     assert result.returncode != 0
     assert "error: " in result.stderr and "no such folder" in result.stderr and "msrun" not in result.stderr
     assert not (tmp_path / "c").exists()
