@@ -4,8 +4,8 @@ MindSpore compiles a graph per cell object and input shape, and compiling one sc
 takes seconds (most of a short run). A model that is gone gives its cells back here; the next model
 of the same scale, tag, widths, shape and network takes them, re-initialises their weights and
 Adam state, and runs the graphs already compiled. A folder of same-size images then compiles once.
-A miss drops every free cell: the model that missed has other shapes than the one that left them,
-and their graphs (gigabytes at the finest paper-preset scales) would only add to its peak memory.
+Free cells of another shape are dropped on a miss, so memory never holds more than one finished
+model's cells per scale.
 """
 from __future__ import annotations
 
@@ -72,8 +72,7 @@ class ScaleCells:
 
 
 class CellPool:
-    """Free ``ScaleCells`` by key ``(scale, tag, shape, network key)``, one per key at most; a miss
-    empties it."""
+    """Free ``ScaleCells`` by key ``(scale, tag, shape, network key)``; one per key at most."""
 
     def __init__(self):
         self._free: dict[Hashable, ScaleCells] = {}
@@ -86,7 +85,9 @@ class CellPool:
         cells = self._free.pop(key, None)
         if cells is None:
             self.misses += 1
-            self._free.clear()
+            scale, tag, _, network = key
+            for other in [k for k in self._free if (k[0], k[1], k[3]) == (scale, tag, network)]:
+                del self._free[other]  # another shape at this scale: its graphs would only take memory
         else:
             self.hits += 1
         return cells

@@ -531,19 +531,3 @@ def test_a_model_of_the_same_plan_trains_on_the_cells_of_a_finished_one_and_neve
                 assert got[group].keys() == want[group].keys()
                 for name in want[group]:
                     np.testing.assert_array_equal(got[group][name], want[group][name], err_msg=f"{run} {n} {group}/{name}")
-
-
-def test_the_cell_pool_hands_out_what_was_given_back_once_and_empties_on_a_miss():
-    from adapters.mindspore.pool import CellPool
-
-    pool = CellPool()
-    a, b = object(), object()
-    key_a, key_b, other = (0, "", (18, 20), "net"), (1, "", (24, 27), "net"), (0, "", (19, 21), "net")
-    borrowed = [(key_a, a), (key_b, b)]
-    pool.give_back(borrowed)
-    assert borrowed == []
-    assert pool.take(key_a) is a and pool.take(key_a) is None  # handed out once; that miss empties it
-    assert pool.take(key_b) is None
-    pool.give_back([(key_a, a), (key_b, b)])
-    assert pool.take(other) is None and pool.take(key_b) is None  # another shape: nothing kept for it
-    assert (pool.hits, pool.misses) == (1, 4)
