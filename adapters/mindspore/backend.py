@@ -1,9 +1,7 @@
 """``MindSporePyramid``: the ``PyramidBackend`` port on MindSpore. Trains scales one at a time,
-keeps the trained generators in inference mode and evaluates them for every use. Its cells come
-from, and once it is gone go back to, the process's ``pool.POOL``, compiled graphs and all."""
+keeps the trained generators in inference mode and evaluates them for every use."""
 from __future__ import annotations
 
-import weakref
 from collections.abc import Mapping
 
 import numpy as np
@@ -22,8 +20,7 @@ from adapters.mindspore.networks import (
     run_inference,
     to_tensor,
 )
-from adapters.mindspore.pool import POOL, ScaleCells
-from adapters.mindspore.steps import set_learning_rate
+from adapters.mindspore.steps import make_adam, make_critic_step, make_generator_steps, set_learning_rate
 from domain.config import NetworkConfig, TrainConfig
 from domain.errors import NotAModel
 from domain.networks import layer_widths
@@ -61,8 +58,6 @@ class MindSporePyramid:
         self.generators: list[Generator] = []
         self.critics: list[Critic] = []  # kept for same-width scales to start from, and fine-tuning
         self._adam_state: dict[str, dict] = {}  # the last scale's optimizer states, for its checkpoint
-        self._borrowed: list[tuple[tuple, ScaleCells]] = []  # from POOL, given back when this is gone
-        weakref.finalize(self, POOL.give_back, self._borrowed).atexit = False
 
     @property
     def num_trained(self) -> int:
@@ -78,14 +73,6 @@ class MindSporePyramid:
         generator.update_parameters_name(f"g{scale}{tag}.")
         critic.update_parameters_name(f"d{scale}{tag}.")
         return generator, critic
-
-    def _cells(self, scale: int, shape: Shape, tag: str = "") -> ScaleCells:
-        """Cells for ``scale`` at ``shape``: a finished model's from the pool, else new ones. Their
-        weights are whatever that model left: the caller sets every one of them."""
-        key = (scale, tag, tuple(shape), self.network)
-        cells = POOL.take(key) or ScaleCells(*self._new_cells(scale, tag))
-        self._borrowed.append((key, cells))
-        return cells
 
     def _critic_inputs(self, job: ScaleJob, rng: np.random.Generator, count: int) -> tuple[np.ndarray, list]:
         """For ``count`` critic steps: random samples of the coarser scales upsampled to this scale
@@ -108,15 +95,14 @@ class MindSporePyramid:
         if job.scale != self.num_trained:
             raise ValueError(f"scale {job.scale} cannot train before scales 0..{job.scale - 1}")
         init_rng, step_rng = rng.spawn(2)
-        cells = self._cells(job.scale, job.shape)
-        generator, critic = cells.generator, cells.critic
+        generator, critic = self._new_cells(job.scale)
         if job.inherit:
             copy_weights(self.generators[-1], generator)
             copy_weights(self.critics[-1], critic)
         else:
             initialise(generator, init_rng, bias_init=job.network.bias_init)
             initialise(critic, init_rng, bias_init=job.network.bias_init)
-        self._adam_state, z_star = self._fit(cells, job, step_rng, on_iteration)
+        self._adam_state, z_star = self._fit(generator, critic, job, step_rng, on_iteration)
         self.generators.append(generator)
         self.critics.append(critic)
         return z_star
@@ -126,31 +112,30 @@ class MindSporePyramid:
         Returns a ``GeneratorFn`` that uses the copy at that scale and the originals elsewhere."""
         if not 0 < job.scale < self.num_trained:
             raise ValueError(f"only trained scales 1..{self.num_trained - 1} can be fine-tuned, not {job.scale}")
-        cells = self._cells(job.scale, job.shape, tag="ft")
-        generator = cells.generator
+        generator, critic = self._new_cells(job.scale, tag="ft")
         copy_weights(self.generators[job.scale], generator)
-        copy_weights(self.critics[job.scale], cells.critic)
-        self._fit(cells, job, rng, on_iteration)
+        copy_weights(self.critics[job.scale], critic)
+        self._fit(generator, critic, job, rng, on_iteration)
 
         def tuned(scale: int, x: np.ndarray, prev: np.ndarray) -> np.ndarray:
             return run_inference(generator if scale == job.scale else self.generators[scale], x, prev)
 
         return tuned
 
-    def _fit(self, cells: ScaleCells, job: ScaleJob, rng, on_iteration) -> tuple[dict, np.ndarray]:
+    def _fit(self, generator: Generator, critic: Critic, job: ScaleJob, rng, on_iteration) -> tuple[dict, np.ndarray]:
         """The training loop of one scale, run as ``job.execution`` says; leaves both cells in
         inference mode, returns Adam's state and the scale's z* (the last reconstruction noise it
         trained with)."""
         cfg: TrainConfig = job.train
-        generator, critic = cells.generator, cells.critic
         # Without the compiled BatchNorm, eager steps differentiate the critic twice through mean and
         # variance ops, not MindSpore's fused kernel (see ``networks.BatchNorm``); the values are the same.
         normalise_by_hand(critic, job.execution == "eager" and not compiled_kernels())
         # "split": the critic steps compiled (they hold least there), the generator steps op by op.
         generator_execution = "eager" if job.execution in ("split", "eager") else "graph"
-        trainer = cells.trainer(cfg, job.execution)
-        g_adam, d_adam = trainer.g_adam, trainer.d_adam
-        critic_step, generator_steps = trainer.critic_step, trainer.generator_steps
+        g_adam = make_adam(generator, cfg.lr_generator, cfg)
+        d_adam = make_adam(critic, cfg.lr_critic, cfg)
+        critic_step = make_critic_step(critic, generator, d_adam, cfg)
+        generator_steps = make_generator_steps(generator, critic, g_adam, cfg)
 
         amplitude = job.amplitudes[job.scale]
         channels = noise_channels(job.scale, job.network.coarsest_noise_channels)
@@ -214,8 +199,7 @@ class MindSporePyramid:
         for group in ("generator", "critic", "scale"):
             if group not in groups:
                 raise NotAModel(f"checkpoint {path} has no {group} weights")
-        cells = self._cells(scale, shape)
-        generator, critic = cells.generator, cells.critic
+        generator, critic = self._new_cells(scale)
         checkpoints.restore(generator, groups["generator"], what=f"{path} (generator)")
         checkpoints.restore(critic, groups["critic"], what=f"{path} (critic)")
         z_star = groups["scale"].get("z_star")

@@ -292,12 +292,6 @@ class GeneratorSteps:
             self.fresh = TrainStep(loss, optimizer)
             self.fresh.set_train()
 
-    def set_train(self) -> None:
-        """Every step cell (and the cells inside them) in train mode, as at construction."""
-        for name in ("record", "step", "adversarial_gradient", "fresh"):
-            if hasattr(self, name):
-                getattr(self, name).set_train()
-
     def run(self, real, x, prev, rec_x, rec_prev):
         if self.mode == "fresh":
             for _ in range(self.count):

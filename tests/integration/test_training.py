@@ -495,39 +495,3 @@ def test_auto_runs_op_by_op_only_what_does_not_fit_compiled(finest_kind, monkeyp
     assert ms.get_context("mode") == ms.GRAPH_MODE  # compiled again for sampling and what follows
     (sample,) = app.generate(model, 1, seed=1)
     assert sample.shape == model.image.shape and sample.std() > 0
-
-
-def test_a_model_of_the_same_plan_trains_on_the_cells_of_a_finished_one_and_never_on_a_live_ones(tmp_path):
-    """The cell pool: a second model while the first is alive gets new cells and leaves the first
-    alone; once a model is gone, the next one takes its cells (compiled graphs and all) and trains
-    to the same checkpoints, Adam's state included, as on new cells."""
-    import gc
-
-    import app
-    from adapters.mindspore import checkpoints
-    from adapters.mindspore.pool import POOL
-
-    config = tiny_config().with_overrides({"pyramid.max_size": 24})  # 2 scales; the rate drops at 3 of 5
-    POOL.clear()
-    first = app.train(str(TINY_IMAGE), config, out=tmp_path / "first")
-    assert first.num_scales == 2
-    samples = app.generate(first, 2, seed=4)
-    hits = POOL.hits
-    second = app.train(str(TINY_IMAGE), config, out=tmp_path / "second")
-    assert POOL.hits == hits  # the first model is alive: nothing of it is free
-    assert all(np.array_equal(a, b) for a, b in zip(samples, app.generate(first, 2, seed=4)))
-    runs = [first.run_dir, second.run_dir]
-    del first, second
-    gc.collect()
-    third = app.train(str(TINY_IMAGE), config, out=tmp_path / "third")
-    assert POOL.hits == hits + 2  # both scales' cells came back
-    runs.append(third.run_dir)
-    for n in range(2):
-        want = checkpoints.load(str(runs[0] / "checkpoints" / f"scale_{n:02d}.ckpt"))
-        for run in runs[1:]:
-            got = checkpoints.load(str(run / "checkpoints" / f"scale_{n:02d}.ckpt"))
-            assert got.keys() == want.keys()
-            for group in want:
-                assert got[group].keys() == want[group].keys()
-                for name in want[group]:
-                    np.testing.assert_array_equal(got[group][name], want[group][name], err_msg=f"{run} {n} {group}/{name}")
