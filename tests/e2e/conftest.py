@@ -24,10 +24,10 @@ MAKE_VARIABLES = ("ARGS", "IMG", "MASK", "RUN", "REF", "N", "DIR", "OUT", "WORKE
                   "MAKEFLAGS", "MFLAGS", "MAKELEVEL")
 
 
-def make_env(**extra: str) -> dict[str, str]:
+def make_env() -> dict[str, str]:
     """The environment for a ``make`` a test runs: this one without the Makefile's variables."""
     env = {k: v for k, v in os.environ.items() if k not in MAKE_VARIABLES}
-    return {**env, "PYTHONPATH": str(ROOT), **extra}
+    return {**env, "PYTHONPATH": str(ROOT)}
 
 
 def run_cli(*args, cwd=None, check=False, env=None) -> subprocess.CompletedProcess:
