@@ -130,3 +130,21 @@ def test_compiled_leaky_relu_equals_mindspores_ops_in_value_gradient_and_second_
     want = penalty_gradients(ms, Smooth(ref), x, c1, c2)
     for got in in_each_mode(ms, lambda: penalty_gradients(ms, Smooth(ours), x, c1, c2)):
         assert_arrays_close(got, want, count=1, rtol=1e-5)  # d/dx
+
+
+@pytest.mark.parametrize("shape", [(1, 5, 7, 9), (1, 32, 64, 72)])  # the serial loop; OpenMP's (2**17 or more)
+def test_compiled_leaky_relu_and_its_gradient_give_the_selects_values_bit_for_bit(ms, shape):
+    from mindspore import Tensor
+
+    from adapters.mindspore import activation
+
+    rng = np.random.default_rng(8)
+    x = rng.normal(0, 1, shape).astype(np.float32)
+    x.flat[:2] = [0.0, -0.0]  # (subnormals are flushed to zero in MindSpore's threads)
+    dy = rng.normal(0, 1, shape).astype(np.float32)
+    slope = np.float32(0.2)
+    s = Tensor(np.array([slope], np.float32))
+    y = activation.kernel()(Tensor(x), s).asnumpy()
+    dx = activation._leaky_grad(Tensor(x), Tensor(dy), s).asnumpy()  # noqa: SLF001  (set by kernel())
+    np.testing.assert_array_equal(y, np.where(x > 0, x, slope * x))
+    np.testing.assert_array_equal(dx, np.where(x > 0, dy, slope * dy))
