@@ -83,41 +83,57 @@ def _block(generator: Generator, index: int):
 
 class RecordedFake(nn.Cell):
     """fake(x, prev) -> (adversarial loss, its gradient at the fake, *the saved graph): the
-    generator's train-mode pass as the last critic step made it, and what PyTorch's autograd keeps
-    of it for a backward pass: each conv's input, each BatchNorm's normalised values and inverse
-    standard deviation, each LeakyReLU's slopes (these three as ``by_channel`` views), the tanh output. BatchNorm is applied from the
-    batch statistics computed here, so its running statistics stay as they are (the official makes
-    this pass once, in the critic step)."""
+    generator's train-mode pass as the last critic step made it, and what a backward pass through
+    it needs, as PyTorch's autograd keeps it: each conv's input and output, each LeakyReLU's input
+    (BatchNorm's output), the tanh output; BatchNorm's statistics and the activations' slopes
+    follow from those. BatchNorm is applied from the batch statistics computed here, so its
+    running statistics stay as they are (the official makes this pass once, in the critic step).
+
+    With the compiled kernels the pass runs on them. MindSpore's CPU ops that broadcast a
+    per-channel (C, 1) value over a map hold a workspace of about four times the map for as long
+    as the graph lives: the BatchNorm written out in such ops, and its backward pass, held 4.5 GB
+    of the 5.7 GB a paper-preset run at 250 px peaked at."""
 
     def __init__(self, generator: Generator, critic: Critic, *, kind: str):
         super().__init__()
+        from adapters.mindspore.conv import compiled_kernels
+
         self.generator = generator
         self.score = CriticScore(critic, kind=kind)
         self.depth = len(generator.net.body)
+        self.native = compiled_kernels()
+
+    def _normalise(self, bn, c):
+        if self.native:
+            return bn.native(c, bn.gamma, bn.beta)[0]
+        flat = by_channel(c)  # (C, pixels): BatchNorm's reductions along the last axis
+        centred = flat - channel_mean(flat)
+        xhat = centred * ops.rsqrt(channel_mean(centred * centred) + bn.eps)
+        return from_channels(bn.gamma.reshape(-1, 1) * xhat + bn.beta.reshape(-1, 1), c.shape)
 
     def construct(self, x, prev):
         h = self.generator.pad(x)
-        inputs, normalised, inv_stds, slopes = (), (), (), ()
+        inputs, convs, activated = (), (), ()
         for i in range(self.depth + 1):
             block = _block(self.generator, i)
             inputs += (h,)
             c = block.conv(h)
-            flat = by_channel(c)  # (C, pixels): BatchNorm's reductions along the last axis
-            centred = flat - channel_mean(flat)
-            inv_std = ops.rsqrt(channel_mean(centred * centred) + block.bn.eps)
-            xhat = centred * inv_std
-            y = block.bn.gamma.reshape(-1, 1) * xhat + block.bn.beta.reshape(-1, 1)
-            h = from_channels(block.act(y), c.shape)
-            normalised += (xhat,)
-            inv_stds += (inv_std,)
-            slope = block.act.slope
-            slopes += (slope + (1.0 - slope) * (y > 0).astype(y.dtype),)
+            y = self._normalise(block.bn, c)
+            h = block.act(y)
+            convs += (c,)
+            activated += (y,)
         inputs += (h,)
         t = ops.tanh(self.generator.net.tail(h))
         fake = t + prev
         loss, at_fake = ms.value_and_grad(self.score)(fake)
         # Flat: a graph's nested-tuple inputs recompile it on every call.
-        return (loss, at_fake) + inputs + normalised + inv_stds + slopes + (t,)
+        return (loss, at_fake) + inputs + convs + activated + (t,)
+
+
+def _saved(graph, depth: int):
+    """``RecordedFake``'s saved graph as (conv inputs, conv outputs, activation inputs, tanh output)."""
+    n = depth + 1  # blocks: the graph holds n + 1 inputs, then n of each saved kind, then t
+    return graph[: n + 1], graph[n + 1 : 2 * n + 1], graph[2 * n + 1 : 3 * n + 1], graph[-1]
 
 
 class StaleSurrogate(nn.Cell):
@@ -134,20 +150,24 @@ class StaleSurrogate(nn.Cell):
         self.depth = len(generator.net.body)
 
     def construct(self, at_fake, graph):
-        n = self.depth + 1  # blocks; the graph holds n + 1 inputs, then n of each saved kind, then t
-        inputs, normalised = graph[: n + 1], graph[n + 1 : 2 * n + 1]
-        inv_stds, slopes, t = graph[2 * n + 1 : 3 * n + 1], graph[3 * n + 1 : 4 * n + 1], graph[-1]
+        inputs, convs, activated, t = _saved(graph, self.depth)
         carrier = inputs[0] * 0.0  # the head's input needs no gradient
         for i in range(self.depth + 1):
             block = _block(self.generator, i)
+            # The saved statistics and slopes, as (C, pixels) views.
+            flat = by_channel(convs[i])
+            centred = flat - channel_mean(flat)
+            inv_std = ops.rsqrt(channel_mean(centred * centred) + block.bn.eps)
+            xhat = centred * inv_std
+            slope = block.act.slope
+            slopes = slope + (1.0 - slope) * (by_channel(activated[i]) > 0).astype(flat.dtype)
             # One conv of the saved input plus the carrier: its weight gradient sees the saved
             # input, its input gradient the current weights.
             c = block.conv(inputs[i] + carrier)
-            dc = by_channel(c - ops.stop_gradient(c))  # the saved values are (C, pixels) views
-            xhat = normalised[i]
+            dc = by_channel(c - ops.stop_gradient(c))
             projected = dc - channel_mean(dc) - xhat * channel_mean(dc * xhat)
-            y = block.bn.gamma.reshape(-1, 1) * (xhat + inv_stds[i] * projected) + block.bn.beta.reshape(-1, 1)
-            carrier = from_channels(slopes[i] * (y - ops.stop_gradient(y)), c.shape)
+            y = block.bn.gamma.reshape(-1, 1) * (xhat + inv_std * projected) + block.bn.beta.reshape(-1, 1)
+            carrier = from_channels(slopes * (y - ops.stop_gradient(y)), c.shape)
         tail = self.generator.net.tail
         pre = tail(inputs[-1] + carrier)
         out = (1.0 - t * t) * (pre - ops.stop_gradient(pre))
@@ -173,21 +193,26 @@ def _channel_sums(v):
 
 class StaleGradient(nn.Cell):
     """grad(at_fake, graph) -> the same gradient as ``SurrogateGradient``, as PyTorch computes it:
-    the backward pass written out layer by layer on the compiled kernels (``conv.py``), weight
-    gradients from the saved inputs, input gradients through the current weights. It skips the
-    surrogate's forward convolutions, whose values never mattered, and its carriers. The gradients
-    come in the order of ``generator.trainable_params()``."""
+    the backward pass written out layer by layer on the compiled kernels (``conv.py``,
+    ``activation.py``, ``batchnorm.py``), weight gradients from the saved inputs, input gradients
+    through the current weights, BatchNorm's backward from the saved conv outputs (its statistics)
+    and the current scale. It skips the surrogate's forward convolutions, whose values never
+    mattered, and its carriers, and it broadcasts nothing per channel over a map (see
+    ``RecordedFake``). The gradients come in the order of ``generator.trainable_params()``."""
 
     ORDER = ("conv.weight", "conv.bias", "bn.gamma", "bn.beta")
 
     def __init__(self, generator: Generator):
         super().__init__()
-        from adapters.mindspore import conv
+        from adapters.mindspore import activation, batchnorm, conv
 
         self.generator = generator
         self.depth = len(generator.net.body)
         conv.onednn_convolution()
+        activation.kernel()
+        batchnorm.kernels()
         self.backward_data, self.backward_weights = conv._backward_data, conv._backward_weights
+        self.activation_backward, self.norm_backward = activation._leaky_grad, batchnorm._grad
         blocks = ["net.head"] + [f"net.body.{i}" for i in range(self.depth)]
         expected = [f"{b}.{name}" for b in blocks for name in self.ORDER] + ["net.tail.weight", "net.tail.bias"]
         names = {id(p): name for name, p in generator.parameters_and_names()}
@@ -196,9 +221,7 @@ class StaleGradient(nn.Cell):
             raise ValueError(f"StaleGradient expects the generator's parameters as {expected}, not {actual}")
 
     def construct(self, at_fake, graph):
-        n = self.depth + 1  # the graph as RecordedFake saves it
-        inputs, normalised = graph[: n + 1], graph[n + 1 : 2 * n + 1]
-        inv_stds, slopes, t = graph[2 * n + 1 : 3 * n + 1], graph[3 * n + 1 : 4 * n + 1], graph[-1]
+        inputs, convs, activated, t = _saved(graph, self.depth)
         tail = self.generator.net.tail
         g = at_fake * (1.0 - t * t)
         tail_grads = (self.backward_weights(inputs[-1], g), _channel_sums(by_channel(g)))
@@ -206,15 +229,11 @@ class StaleGradient(nn.Cell):
         blocks = ()
         for i in range(self.depth, -1, -1):
             block = _block(self.generator, i)
-            xhat = normalised[i]
-            gy = by_channel(g) * slopes[i]
-            gx = gy * block.bn.gamma.reshape(-1, 1)
-            gc = inv_stds[i] * (gx - channel_mean(gx) - xhat * channel_mean(gx * xhat))
-            gc_map = from_channels(gc, g.shape)
-            blocks = ((self.backward_weights(inputs[i], gc_map), _channel_sums(gc),
-                       _channel_sums(gy * xhat), _channel_sums(gy)),) + blocks
+            gy = self.activation_backward(activated[i], g, block.act.slope_tensor)
+            gc, gamma_grad, beta_grad = self.norm_backward(gy, convs[i], block.bn.gamma)
+            blocks = ((self.backward_weights(inputs[i], gc), _channel_sums(by_channel(gc)), gamma_grad, beta_grad),) + blocks
             if i > 0:
-                g = self.backward_data(gc_map, block.conv.weight)
+                g = self.backward_data(gc, block.conv.weight)
         grads = ()
         for block_grads in blocks:
             grads += block_grads
