@@ -11,9 +11,13 @@ train.execution=E``; ``stale`` generator steps, also used for the other kinds, w
   eager critic steps (by-hand BatchNorm) allocated, and the compiled critic steps hold little.
 These were measured before BatchNorm and LeakyReLU ran on compiled kernels too. After them, with
 the written-out generator backward (``steps.StaleGradient``), a compiled run of 3 iterations a
-scale peaked at 5.92 GB: 10.8 bytes an element, modelled as 11.5. Eager and split steps were not
-measured again; they no longer hold the by-hand BatchNorm's tensors, so their models are expected
-to overestimate.
+scale peaked at 5.92 GB: 10.8 bytes an element. Then the stale generator steps' record pass and
+backward moved onto those kernels too (MindSpore's CPU ops that broadcast a per-channel value over
+a map keep about four times the map as workspace): 2.27 GB (2026-12-04, 3 iterations a scale,
+247.6 s; the official code 3.25 GB, 173.5 s, in turn on the same machine): 3.3 bytes an element.
+The model still says 11.5 (the 5.92 GB run), an overestimate that errs on the safe side, until the
+split and eager steps are measured on the new kernels: compiled steps now hold less than any split
+or eager run measured so far, and the choice of ``auto`` should follow once that is known.
 
 With MindSpore's convolutions (``SINGAN_CONV=mindspore``) every convolution node of a compiled
 step keeps an im2col gemm workspace for the step's lifetime:

@@ -91,8 +91,8 @@ class RecordedFake(nn.Cell):
 
     With the compiled kernels the pass runs on them. MindSpore's CPU ops that broadcast a
     per-channel (C, 1) value over a map hold a workspace of about four times the map for as long
-    as the graph lives: the BatchNorm written out in such ops, and its backward pass, held 4.5 GB
-    of the 5.7 GB a paper-preset run at 250 px peaked at."""
+    as the graph lives: the BatchNorm written out in such ops, and its backward pass, cost about 3.5 GB
+    of the 5.7 GB a paper-preset run at 250 px peaked at (2.27 GB now)."""
 
     def __init__(self, generator: Generator, critic: Critic, *, kind: str):
         super().__init__()
