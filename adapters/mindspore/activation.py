@@ -8,7 +8,7 @@ import functools
 
 from mindspore import nn, ops
 
-from adapters.mindspore.native import conv_choice
+from adapters.mindspore.aot import kernel_op
 
 
 def _first(first, *_rest):
@@ -44,7 +44,6 @@ class _LeakyGrad(_Kernel):
 def kernel() -> nn.Cell:
     """``(x, slope) -> leaky_relu(x)``, ``slope`` a one-element tensor; differentiable to any order."""
     global _leaky, _leaky_grad
-    library = conv_choice().library
 
     def leaky_bprop(x, slope, _out, dout):
         return leaky_grad(x, dout, slope), slope * 0.0
@@ -52,9 +51,7 @@ def kernel() -> nn.Cell:
     def grad_bprop(x, _dy, slope, _out, dout):
         return ops.zeros_like(x), leaky_grad(x, dout, slope), slope * 0.0
 
-    def op(name, bprop):
-        return ops.Custom(f"{library}:{name}", out_shape=_first, out_dtype=_first, func_type="aot", bprop=bprop)
-
-    leaky, leaky_grad = op("SinganLeakyRelu", leaky_bprop), op("SinganLeakyReluGrad", grad_bprop)
+    leaky = kernel_op("SinganLeakyRelu", 2, 1, _first, leaky_bprop)
+    leaky_grad = kernel_op("SinganLeakyReluGrad", 3, 1, _first, grad_bprop)
     _leaky, _leaky_grad = _Leaky(leaky), _LeakyGrad(leaky_grad)
     return _leaky

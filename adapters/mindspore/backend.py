@@ -13,6 +13,7 @@ from adapters.mindspore.device import configure, execution
 from adapters.mindspore.networks import (
     Critic,
     Generator,
+    any_shape,
     copy_weights,
     initialise,
     named_parameters,
@@ -173,6 +174,7 @@ class MindSporePyramid:
                 on_iteration(iteration, LazyLosses(losses))
         generator.set_train(False)
         critic.set_train(False)
+        any_shape(generator)
         adam = {
             "generator_adam": checkpoints.adam_state(g_adam, generator),
             "critic_adam": checkpoints.adam_state(d_adam, critic),
@@ -208,6 +210,7 @@ class MindSporePyramid:
             raise NotAModel(f"checkpoint {path} lacks z* or the noise amplitude for a {shape} scale")
         generator.set_train(False)
         critic.set_train(False)
+        any_shape(generator)
         self.generators.append(generator)
         self.critics.append(critic)
         return z_star.astype(np.float32), float(amplitude)

@@ -11,23 +11,11 @@ from __future__ import annotations
 
 import functools
 
-from mindspore import nn, ops
+from mindspore import nn
 
-from adapters.mindspore.native import conv_choice
+from adapters.mindspore.aot import kernel_op
 
 EPS = 1e-5  # compiled into the kernels: nn.BatchNorm2d's default
-
-
-def _norm_shapes(x, gamma, _beta):
-    return x, gamma, gamma
-
-
-def _grad_shapes(_dy, x, gamma):
-    return x, gamma, gamma
-
-
-def _gradgrad_shapes(dy, x, gamma, *_upstream):
-    return dy, x, gamma
 
 
 def _dtypes(first, *_rest):
@@ -70,10 +58,6 @@ def kernels() -> nn.Cell:
     """The forward kernel as a cell, ``(x, gamma, beta) -> (y, batch mean, biased batch variance)``,
     differentiable twice."""
     global _norm, _grad, _gradgrad
-    library = conv_choice().library
-
-    def op(name, shapes, bprop=None):
-        return ops.Custom(f"{library}:{name}", out_shape=shapes, out_dtype=_dtypes, func_type="aot", bprop=bprop)
 
     def norm_bprop(x, gamma, _beta, _out, dout):
         return grad(dout[0], x, gamma)
@@ -81,8 +65,8 @@ def kernels() -> nn.Cell:
     def grad_bprop(dy, x, gamma, _out, dout):
         return gradgrad(dy, x, gamma, dout[0], dout[1], dout[2])
 
-    norm = op("SinganBatchNorm", _norm_shapes, norm_bprop)
-    grad = op("SinganBatchNormGrad", _grad_shapes, grad_bprop)
-    gradgrad = op("SinganBatchNormGradGrad", _gradgrad_shapes)
+    norm = kernel_op("SinganBatchNorm", 3, 3, _dtypes, norm_bprop)
+    grad = kernel_op("SinganBatchNormGrad", 3, 3, _dtypes, grad_bprop)
+    gradgrad = kernel_op("SinganBatchNormGradGrad", 6, 3, _dtypes)
     _norm, _grad, _gradgrad = _Norm(norm), _Grad(grad), _GradGrad(gradgrad)
     return _norm

@@ -8,19 +8,8 @@ import functools
 import numpy as np
 from mindspore import Parameter, Tensor, nn, ops
 
+from adapters.mindspore.aot import kernel_op
 from adapters.mindspore.native import conv_choice
-
-
-def _forward_shape(x, w):
-    return [x[0], w[0], x[2] - w[2] + 1, x[3] - w[3] + 1]
-
-
-def _backward_data_shape(dy, w):
-    return [dy[0], w[1], dy[2] + w[2] - 1, dy[3] + w[3] - 1]
-
-
-def _backward_weights_shape(x, dy):
-    return [dy[1], x[1], x[2] - dy[2] + 1, x[3] - dy[3] + 1]
 
 
 def _same_dtype(first, _second):
@@ -66,10 +55,9 @@ def onednn_convolution() -> nn.Cell:
     and each one's derivative is made of the three again (<x*w, g> = <x, bd(g, w)> = <w, bw(x, g)>),
     so every order of derivative runs on these kernels."""
     global _forward, _backward_data, _backward_weights  # one set of kernels per process, like the library
-    library = conv_choice().library
 
-    def op(name, shape, bprop):
-        return ops.Custom(f"{library}:{name}", out_shape=shape, out_dtype=_same_dtype, func_type="aot", bprop=bprop)
+    def op(name, bprop):
+        return kernel_op(name, 2, 1, _same_dtype, bprop)
 
     def forward_bprop(x, w, _out, dout):
         return backward_data(dout, w), backward_weights(x, dout)
@@ -80,9 +68,9 @@ def onednn_convolution() -> nn.Cell:
     def backward_weights_bprop(x, dy, _out, dout):
         return backward_data(dy, dout), forward(x, dout)
 
-    forward = op("SinganConvForward", _forward_shape, forward_bprop)
-    backward_data = op("SinganConvBackwardData", _backward_data_shape, backward_data_bprop)
-    backward_weights = op("SinganConvBackwardWeights", _backward_weights_shape, backward_weights_bprop)
+    forward = op("SinganConvForward", forward_bprop)
+    backward_data = op("SinganConvBackwardData", backward_data_bprop)
+    backward_weights = op("SinganConvBackwardWeights", backward_weights_bprop)
     _forward, _backward_data, _backward_weights = _Forward(forward), _BackwardData(backward_data), _BackwardWeights(backward_weights)
     return _forward
 

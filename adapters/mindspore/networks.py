@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 from mindspore import Parameter, Tensor, nn, ops
+from mindspore.common import dtype as mstype
 
 from adapters.mindspore import activation, batchnorm
 from adapters.mindspore.conv import compiled_kernels, conv2d
@@ -159,6 +160,17 @@ class Critic(nn.Cell):
 
     def construct(self, x):
         return self.net(x)
+
+
+def any_shape(generator: Generator) -> None:
+    """Let ``generator``'s compiled graphs take any batch size, height and width: an inference
+    generator is called at its scale's shape, at a batch of the critic steps' coarser samples while
+    the finer scales train, at sample batches and at every size a user asks for, and each new shape
+    would otherwise compile its graph again (0.2-0.4 s a scale). Forward passes lose nothing to the
+    open shape (measured at 43x64, 32 channels); train steps do (``kernels/shapes.cc``), so only
+    trained generators get it."""
+    image = Tensor(shape=[None, IMAGE_CHANNELS, None, None], dtype=mstype.float32)
+    generator.set_inputs(image, image)
 
 
 def named_parameters(cell: nn.Cell) -> dict[str, Parameter]:
