@@ -1,9 +1,9 @@
 // Output shapes of the library's kernels, for MindSpore graphs whose inputs' height and width are
 // left open (Cell.set_inputs with None): MindSpore then asks the library for each kernel's output
 // shape at run time through `<Kernel>InferShape` (an "aot" op made with out_shape=None), once per
-// launch whose input shapes changed. The same rules as the Python shape functions beside the ops
-// (conv.py, batchnorm.py, activation.py); a dimension still unknown (-1) stays unknown, an unknown
-// rank (-2) stays unknown.
+// launch whose input shapes changed; graphs of fixed shapes take their shapes from here too, once,
+// when they compile (the ops are made in ../aot.py). A dimension still unknown (-1) stays unknown,
+// an unknown rank (-2) stays unknown.
 #include <cstdint>
 #include <vector>
 
