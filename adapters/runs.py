@@ -7,7 +7,7 @@ Layout::
         image.png              the training image, fitted to max_size (what every scale learns from)
         checkpoints/scale_NN.ckpt
         scales/scale_NN/       real.png, reconstruction.png, sample_K.png
-        losses.jsonl           one line per logged iteration
+        losses.jsonl           one line per logged iteration: its losses, seconds since its scale began
         samples/               random samples written at the end of training
         <outputs>/             generate and the applications, one new folder per call
 """

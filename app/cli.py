@@ -63,7 +63,7 @@ def _print_plan(config: SinGANConfig, image_shape, source: str, args: argparse.N
         widths = "-".join(str(w) for w in layer_widths(n, config.network))
         print(f"{n:>5}  {shape[0]:>4}x{shape[1]:<4}  {widths:>16}  {origin}")
     from app.training import memory_plan
-    from domain.memory import InsufficientMemory
+    from domain.memory import InsufficientMemory, format_gb
 
     try:
         memory = memory_plan(plan, config, device=args.device, limit=args.memory_limit)
@@ -73,7 +73,7 @@ def _print_plan(config: SinGANConfig, image_shape, source: str, args: argparse.N
         described = memory.describe()
         how = f"; {described} (op by op: less memory, slower)" if described else ""
         if memory.need is not None:
-            print(f"memory: about {memory.need / 2**30:.1f} GB at the peak (estimated; fits){how}")
+            print(f"memory: about {format_gb(memory.need)} at the peak (estimated; fits){how}")
         elif how:
             print(f"memory: not estimated on {args.device}{how}")
     from app.bootstrap import convolutions

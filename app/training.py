@@ -135,15 +135,19 @@ def _train_scales(
             execution=memory.executions[n],
         )
         records: list[dict[str, Any]] = []
-
-        def on_iteration(iteration: int, losses, n=n, records=records) -> None:
-            progress.iteration(iteration, losses)
-            if iteration % log_every == 0 or iteration + 1 == cfg.train.iterations:
-                records.append({"scale": n, "iteration": iteration, **{k: round(v, 6) for k, v in losses.items()}})
-                _check_finite(losses, scale=n, iteration=iteration)
-
         progress.scale_started(n, plan.num_scales, shapes[n], cfg.train.iterations)
         began = time.perf_counter()
+
+        def on_iteration(iteration: int, losses, n=n, records=records, began=began) -> None:
+            progress.iteration(iteration, losses)
+            if iteration % log_every == 0 or iteration + 1 == cfg.train.iterations:
+                values = {k: round(v, 6) for k, v in losses.items()}  # reading them waits for the step
+                # Seconds since the scale began, at the end of this iteration: its compile is in the
+                # first record, and the slope between two records is the loop's time an iteration.
+                seconds = round(time.perf_counter() - began, 3)
+                records.append({"scale": n, "iteration": iteration, **values, "seconds": seconds})
+                _check_finite(losses, scale=n, iteration=iteration)
+
         z_trained = backend.train_scale(job, train_rng, on_iteration)
         if n == 0:  # with reconstruction_noise "redraw", the last draw is the z* the model keeps
             model.z_star = z_trained

@@ -139,8 +139,11 @@ def plan_memory(shapes: tuple[Shape, ...], cfg: NetworkConfig, models: Execution
     return MemoryPlan(executions=executions, need=need, available=available)
 
 
-def _gb(n: float) -> str:
-    return f"{n / 2**30:.1f} GB"
+def format_gb(n: float) -> str:
+    """Bytes in GB (2**30), to the hundredth below 10 GB: estimates of adjacent settings there
+    differ by less than a tenth."""
+    gb = n / 2**30
+    return f"{gb:.2f} GB" if gb < 10 else f"{gb:.1f} GB"
 
 
 def largest_fitting_size(image_shape: Shape, pyramid: PyramidConfig, network: NetworkConfig, model: MemoryModel,
@@ -186,8 +189,8 @@ def check_fits(image_shape: Shape, shapes: tuple[Shape, ...], pyramid: PyramidCo
     names = {"graph": "compiled", "split": "split", "eager": "eager"}
     how = names[execution] if execution in names else f"even {names[models.frugal_kind()]}"
     raise InsufficientMemory(
-        f"training needs about {_gb(planned.need)} at its finest scale ({finest[0]}x{finest[1]}, "
-        f"{max(layer_widths(len(shapes) - 1, network))} channels, {how} steps) but {_gb(available)} is available; "
+        f"training needs about {format_gb(planned.need)} at its finest scale ({finest[0]}x{finest[1]}, "
+        f"{max(layer_widths(len(shapes) - 1, network))} channels, {how} steps) but {format_gb(available)} is available; "
         f"{advice} (--memory-limit sets the budget, --skip-memory-check tries anyway)"
     )
 

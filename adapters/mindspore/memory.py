@@ -1,6 +1,6 @@
 """Measured memory of MindSpore's CPU backend, for the check before training (``domain.memory``):
 peak resident memory of whole paper-preset runs against the im2col elements of the largest
-scale's generator and critic (497 M at 218x250 with 128 channels), over a base of 0.65 GB.
+scale's generator and critic (497 M at 218x250 with 128 channels), over a base.
 
 With the oneDNN convolutions (``native``, the default), measured this session on the embedded
 image at 250 px (``python -m app train --preset paper --iterations 2 --seed 1 --set
@@ -13,11 +13,14 @@ These were measured before BatchNorm and LeakyReLU ran on compiled kernels too. 
 the written-out generator backward (``steps.StaleGradient``), a compiled run of 3 iterations a
 scale peaked at 5.92 GB: 10.8 bytes an element. Then the stale generator steps' record pass and
 backward moved onto those kernels too (MindSpore's CPU ops that broadcast a per-channel value over
-a map keep about four times the map as workspace): 2.27 GB (2026-12-04, 3 iterations a scale,
-247.6 s; the official code 3.25 GB, 173.5 s, in turn on the same machine): 3.3 bytes an element.
-The model still says 11.5 (the 5.92 GB run), an overestimate that errs on the safe side, until the
-split and eager steps are measured on the new kernels: compiled steps now hold less than any split
-or eager run measured so far, and the choice of ``auto`` should follow once that is known.
+a map keep about four times the map as workspace), and the model was refitted on the same machine
+(2026-12-04, AMD EPYC with AVX-512), peak resident memory (``/usr/bin/time -f %M``) of whole runs:
+- compiled: 2.13 GiB at 250 px (3 iterations a scale; 497 M elements), 1.05 GiB at 160 px (140x160,
+  128 channels, 102 M): 0.78 GiB plus 2.92 bytes an element, which predicts the quick preset at
+  250 px (32 channels, 127 M) at 1.12 GiB, measured 1.11;
+- split, 2 iterations a scale: 1.97 GiB at 250 px, 2.53 bytes an element over that base;
+- eager, 2 iterations a scale: 2.57 GiB, 3.83 bytes an element.
+The models round those up (0.8 GiB, 3.0, 2.7, 4.0), so an estimate errs a little on the safe side.
 
 With MindSpore's convolutions (``SINGAN_CONV=mindspore``) every convolution node of a compiled
 step keeps an im2col gemm workspace for the step's lifetime:
@@ -30,11 +33,12 @@ from __future__ import annotations
 
 from domain.memory import ExecutionModels, MemoryModel
 
-_BASE = 0.65 * 2**30
+_BASE = 0.65 * 2**30  # measured with MindSpore's convolutions
+_ONEDNN_BASE = 0.8 * 2**30
 ONEDNN = ExecutionModels(
-    graph=MemoryModel(base=_BASE, per_element=11.5),
-    split=MemoryModel(base=_BASE, per_element=5.0),
-    eager=MemoryModel(base=_BASE, per_element=9.0),
+    graph=MemoryModel(base=_ONEDNN_BASE, per_element=3.0),
+    split=MemoryModel(base=_ONEDNN_BASE, per_element=2.7),
+    eager=MemoryModel(base=_ONEDNN_BASE, per_element=4.0),
 )
 _SPLIT = MemoryModel(base=_BASE, per_element=26.0)
 _EAGER = MemoryModel(base=_BASE, per_element=17.5)

@@ -108,6 +108,9 @@ def test_the_run_folder_records_manifest_images_losses_and_samples(tiny_run):
     records = [json.loads(line) for line in (run / "losses.jsonl").read_text().splitlines()]
     assert {r["scale"] for r in records} == {0, 1, 2}
     assert all(np.isfinite(r["critic"]) and np.isfinite(r["reconstruction"]) for r in records)
+    for n in range(3):  # the clock of each scale starts again and only moves on
+        seconds = [r["seconds"] for r in records if r["scale"] == n]
+        assert 0 < seconds[0] and seconds == sorted(seconds) and seconds[-1] <= manifest["seconds_per_scale"][n]
     assert len(list((run / "samples").glob("*.png"))) == 8
 
 
