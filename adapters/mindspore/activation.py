@@ -11,10 +11,6 @@ from mindspore import nn, ops
 from adapters.mindspore.aot import kernel_op
 
 
-def _first(first, *_rest):
-    return first
-
-
 _leaky = _leaky_grad = None  # the two kernels as cells, set once by ``kernel``
 
 
@@ -51,7 +47,7 @@ def kernel() -> nn.Cell:
     def grad_bprop(x, _dy, slope, _out, dout):
         return ops.zeros_like(x), leaky_grad(x, dout, slope), slope * 0.0
 
-    leaky = kernel_op("SinganLeakyRelu", 2, 1, _first, leaky_bprop)
-    leaky_grad = kernel_op("SinganLeakyReluGrad", 3, 1, _first, grad_bprop)
+    leaky = kernel_op("SinganLeakyRelu", 2, 1, leaky_bprop)
+    leaky_grad = kernel_op("SinganLeakyReluGrad", 3, 1, grad_bprop)
     _leaky, _leaky_grad = _Leaky(leaky), _LeakyGrad(leaky_grad)
     return _leaky

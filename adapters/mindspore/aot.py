@@ -4,12 +4,14 @@ use them (``conv``, ``batchnorm``, ``activation``).
 Each op is registered with its inputs and outputs, and its output shapes come from the library's
 C++ ``<Kernel>InferShape`` functions (``kernels/shapes.cc``) rather than from Python: MindSpore
 calls those at run time when a graph's inputs have open dimensions (``Cell.set_inputs`` with
-``None``), so one compiled train step serves every height and width of a given width of network.
-The shapes are the kernels' own rules and are pinned by tests/integration/test_any_shape.py.
+``None``), so one compiled graph can serve every batch size, height and width
+(``networks.any_shape``). tests/integration/test_any_shape.py pins them. The kernels are float32
+only, so every output is.
 """
 from __future__ import annotations
 
 from mindspore import ops
+from mindspore.common import dtype as mstype
 
 from adapters.mindspore.native import conv_choice
 
@@ -25,8 +27,9 @@ def registration(name: str, inputs: int, outputs: int) -> dict:
     return reg.dtype_format(*[ops.DataType.F32_Default] * (inputs + outputs)).target("CPU").get_op_info()
 
 
-def kernel_op(name: str, inputs: int, outputs: int, out_dtype, bprop=None) -> ops.Custom:
+def kernel_op(name: str, inputs: int, outputs: int, bprop=None) -> ops.Custom:
     """The library's kernel ``name`` as an op, its shapes inferred by the library."""
     library = conv_choice().library
+    out_dtype = mstype.float32 if outputs == 1 else (mstype.float32,) * outputs
     return ops.Custom(f"{library}:{name}", out_shape=None, out_dtype=out_dtype, func_type="aot", bprop=bprop,
                       reg_info=registration(name, inputs, outputs))

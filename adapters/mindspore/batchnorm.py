@@ -18,10 +18,6 @@ from adapters.mindspore.aot import kernel_op
 EPS = 1e-5  # compiled into the kernels: nn.BatchNorm2d's default
 
 
-def _dtypes(first, *_rest):
-    return first, first, first
-
-
 _norm = _grad = _gradgrad = None  # the three kernels as cells, set once by ``kernels``
 
 
@@ -65,8 +61,8 @@ def kernels() -> nn.Cell:
     def grad_bprop(dy, x, gamma, _out, dout):
         return gradgrad(dy, x, gamma, dout[0], dout[1], dout[2])
 
-    norm = kernel_op("SinganBatchNorm", 3, 3, _dtypes, norm_bprop)
-    grad = kernel_op("SinganBatchNormGrad", 3, 3, _dtypes, grad_bprop)
-    gradgrad = kernel_op("SinganBatchNormGradGrad", 6, 3, _dtypes)
+    norm = kernel_op("SinganBatchNorm", 3, 3, norm_bprop)
+    grad = kernel_op("SinganBatchNormGrad", 3, 3, grad_bprop)
+    gradgrad = kernel_op("SinganBatchNormGradGrad", 6, 3)
     _norm, _grad, _gradgrad = _Norm(norm), _Grad(grad), _GradGrad(gradgrad)
     return _norm

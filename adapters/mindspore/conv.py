@@ -12,10 +12,6 @@ from adapters.mindspore.aot import kernel_op
 from adapters.mindspore.native import conv_choice
 
 
-def _same_dtype(first, _second):
-    return first
-
-
 # The three kernels as cells, set once by ``onednn_convolution``. Their derivatives are stated twice,
 # because MindSpore's two modes differentiate them differently. Op by op (PyNative), the second
 # derivative with respect to the weights comes out wrong through an op's own ``bprop`` (measured:
@@ -56,9 +52,6 @@ def onednn_convolution() -> nn.Cell:
     so every order of derivative runs on these kernels."""
     global _forward, _backward_data, _backward_weights  # one set of kernels per process, like the library
 
-    def op(name, bprop):
-        return kernel_op(name, 2, 1, _same_dtype, bprop)
-
     def forward_bprop(x, w, _out, dout):
         return backward_data(dout, w), backward_weights(x, dout)
 
@@ -68,9 +61,9 @@ def onednn_convolution() -> nn.Cell:
     def backward_weights_bprop(x, dy, _out, dout):
         return backward_data(dy, dout), forward(x, dout)
 
-    forward = op("SinganConvForward", forward_bprop)
-    backward_data = op("SinganConvBackwardData", backward_data_bprop)
-    backward_weights = op("SinganConvBackwardWeights", backward_weights_bprop)
+    forward = kernel_op("SinganConvForward", 2, 1, forward_bprop)
+    backward_data = kernel_op("SinganConvBackwardData", 2, 1, backward_data_bprop)
+    backward_weights = kernel_op("SinganConvBackwardWeights", 2, 1, backward_weights_bprop)
     _forward, _backward_data, _backward_weights = _Forward(forward), _BackwardData(backward_data), _BackwardWeights(backward_weights)
     return _forward
 
