@@ -222,8 +222,10 @@ def step_times(backend, job, *, repeats: int) -> tuple[float, float]:
 
     cfg = job.train
     generator, critic = backend._new_cells(job.scale)  # noqa: SLF001  (a benchmark may look inside)
-    d = make_critic_step(critic, generator, make_adam(critic, cfg.lr_critic, cfg), cfg)
-    g = make_generator_steps(generator, critic, make_adam(generator, cfg.lr_generator, cfg), cfg)
+    d = make_critic_step(critic, generator, make_adam(critic, cfg.lr_critic, cfg), cfg, execution=job.execution)
+    generator_execution = "eager" if job.execution in ("split", "eager") else "graph"
+    g = make_generator_steps(generator, critic, make_adam(generator, cfg.lr_generator, cfg), cfg,
+                             execution=generator_execution)
     x = to_tensor(job.real)
     alpha = Tensor(np.float32(0.5))
     timings = []

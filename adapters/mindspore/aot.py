@@ -27,9 +27,12 @@ def registration(name: str, inputs: int, outputs: int) -> dict:
     return reg.dtype_format(*[ops.DataType.F32_Default] * (inputs + outputs)).target("CPU").get_op_info()
 
 
-def kernel_op(name: str, inputs: int, outputs: int, bprop=None) -> ops.Custom:
-    """The library's kernel ``name`` as an op, its shapes inferred by the library."""
+def kernel_op(name: str, inputs: int, outputs: int, bprop=None, *, shapes=None) -> ops.Custom:
+    """The library's kernel ``name`` as an op, its shapes inferred by the library, or fixed by
+    ``shapes`` (one tuple per output: for ops whose outputs never change shape, such as a step's
+    gradients, which need no C++ shape function)."""
     library = conv_choice().library
     out_dtype = mstype.float32 if outputs == 1 else (mstype.float32,) * outputs
-    return ops.Custom(f"{library}:{name}", out_shape=None, out_dtype=out_dtype, func_type="aot", bprop=bprop,
+    out_shape = None if shapes is None else (tuple(shapes[0]) if outputs == 1 else tuple(tuple(s) for s in shapes))
+    return ops.Custom(f"{library}:{name}", out_shape=out_shape, out_dtype=out_dtype, func_type="aot", bprop=bprop,
                       reg_info=registration(name, inputs, outputs))

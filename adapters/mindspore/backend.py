@@ -135,8 +135,8 @@ class MindSporePyramid:
         generator_execution = "eager" if job.execution in ("split", "eager") else "graph"
         g_adam = make_adam(generator, cfg.lr_generator, cfg)
         d_adam = make_adam(critic, cfg.lr_critic, cfg)
-        critic_step = make_critic_step(critic, generator, d_adam, cfg)
-        generator_steps = make_generator_steps(generator, critic, g_adam, cfg)
+        critic_step = make_critic_step(critic, generator, d_adam, cfg, execution=job.execution)
+        generator_steps = make_generator_steps(generator, critic, g_adam, cfg, execution=generator_execution)
 
         amplitude = job.amplitudes[job.scale]
         channels = noise_channels(job.scale, job.network.coarsest_noise_channels)

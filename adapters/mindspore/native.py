@@ -38,7 +38,7 @@ CONV_BACKENDS = ("auto", "onednn", "mindspore")
 LAYOUTS = ("nchw", "nhwc", "any")  # SINGAN_CONV_LAYOUT's values, read by kernels/conv.cc
 # The convolutions, and the training-mode BatchNorm and the LeakyReLU the same networks use (plain
 # C++ and OpenMP).
-SOURCES = tuple(Path(__file__).with_name("kernels") / name for name in ("conv.cc", "batchnorm.cc", "activation.cc", "shapes.cc"))
+SOURCES = tuple(Path(__file__).with_name("kernels") / name for name in ("conv.cc", "batchnorm.cc", "activation.cc", "steps.cc", "shapes.cc"))
 DNNL_LIBRARY = "libdnnl.so.3"  # MindSpore's own oneDNN (3.10 in MindSpore 2.10); the headers are 3.9, ABI-compatible
 
 

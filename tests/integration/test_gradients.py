@@ -183,7 +183,7 @@ def conv_backward(x, w, g):
     return dx, dw, g.sum(axis=(1, 2))
 
 
-@pytest.mark.parametrize("way", ["written out", "surrogate"])
+@pytest.mark.parametrize("way", ["written out", "surrogate", "step kernel"])
 def test_later_generator_steps_back_propagate_through_the_saved_graph_with_the_current_weights(way):
     """As PyTorch does when the official code steps the optimizer between backward passes of one
     retained graph: saved inputs, BatchNorm statistics and slopes from the forward pass, the
@@ -196,7 +196,8 @@ def test_later_generator_steps_back_propagate_through_the_saved_graph_with_the_c
 
     configure("CPU")
     from adapters.mindspore.networks import Critic, Generator, initialise, named_parameters, to_tensor
-    from adapters.mindspore.steps import RecordedFake, StaleGradient, SurrogateGradient
+    from adapters.mindspore.steps import NativeStaleStep, RecordedFake, StaleGradient, SurrogateGradient, make_adam
+    from domain.config import TrainConfig
 
     rng = np.random.default_rng(4)
     generator, critic = Generator((3, 3), CFG), Critic((3, 3), CFG)
@@ -217,15 +218,30 @@ def test_later_generator_steps_back_propagate_through_the_saved_graph_with_the_c
         params[k].set_data(ms.Tensor(v.astype(np.float32)))
 
     weights = ms.ParameterTuple(generator.trainable_params())
-    adversarial = StaleGradient(generator) if way == "written out" else SurrogateGradient(generator, weights)
+    if way == "step kernel":
+        # NativeStaleStep's kernel with no reconstruction term: its gradients are the adversarial ones.
+        step = NativeStaleStep(generator, make_adam(generator, 5e-4, TrainConfig()), weight=0.0)
+        zeros = to_tensor(np.zeros(SHAPE, np.float32))
 
-    class Grad(nn.Cell):
-        def __init__(self):
-            super().__init__()
-            self.adversarial = adversarial
+        class Grad(nn.Cell):
+            def __init__(self):
+                super().__init__()
+                self.step = step
 
-        def construct(self, at_fake, *graph):
-            return self.adversarial(at_fake, graph)
+            def construct(self, at_fake, *graph):
+                out = self.step.kernel(zeros, self.step.generator.pad(zeros), zeros, at_fake, self.step.settings,
+                                       *graph, *self.step.inputs)
+                return out[1 : 1 + self.step.count]
+    else:
+        adversarial = StaleGradient(generator) if way == "written out" else SurrogateGradient(generator, weights)
+
+        class Grad(nn.Cell):
+            def __init__(self):
+                super().__init__()
+                self.adversarial = adversarial
+
+            def construct(self, at_fake, *graph):
+                return self.adversarial(at_fake, graph)
 
     names = {id(p): name for name, p in params.items()}
     got = {names[id(p)]: g.asnumpy() for p, g in zip(weights, Grad()(at_fake, *graph))}

@@ -1,0 +1,561 @@
+// Train steps as single MindSpore "aot" ops, composed from the library's own kernels (conv.cc,
+// batchnorm.cc, activation.cc): the WGAN-GP critic step's loss and gradients, and the official
+// generator step's (the adversarial gradient through the saved graph plus the reconstruction).
+//
+// Why this exists: compiled, the critic step's autodiff graph (three critic passes, the penalty's
+// input gradient and that gradient's own backward pass, Adam) is about 700 nodes. MindSpore spends
+// 3-4 ms compiling each node (2.0 s a scale) and 10-15 us launching each one (a third of a critic
+// step at 25x38). Here the same arithmetic is one node, written out in the order PyTorch's autograd
+// runs it; the graph around it keeps the generator's pass that makes the fake, the running
+// statistics' assignments and Adam (adapters/mindspore/steps.py, NativeCriticStep and
+// NativeStaleStep). B is the number of conv blocks before the tail; each op has one entry point
+// per B (MindSpore keeps an op's registration by name).
+//
+//   SinganCriticStep<B>(real, fake, alpha, settings, [w, b, gamma, beta, mean, var] x B, w_tail, b_tail)
+//     -> terms, [dw, db, dgamma, dbeta] x B, dw_tail, db_tail, [mean, var] x B
+// settings = (penalty weight, LeakyReLU slope, the running statistics' weight of a new batch);
+// terms = (loss, mean D(real), mean D(fake), penalty), where
+//   loss = mean D(fake) - mean D(real) + weight * mean over pixels of (|grad_x D(mix)| - 1)^2,
+//   mix = alpha real + (1 - alpha) fake, the norm over channels, grad_x D the gradient of sum D.
+// The running statistics come out updated by the passes over real, fake and mix, in that order.
+//
+// The critic is B blocks (3x3 conv + bias, BatchNorm from the batch, LeakyReLU) and a tail conv.
+// The penalty's weight gradient differentiates the input-gradient pass once more; in the order of
+// that pass's own backward (block 0 first), for block i with saved conv output c, BatchNorm
+// output y, incoming data gradient h and the pass's intermediates gy = lrelu'(y) h_{i+1},
+// gc = BNgrad(gy, c), h_i = conv_data(gc, w):
+//   u_gc = conv(u_h, w),  dw += conv_weights(u_h, gc)           (the adjoint of conv_data)
+//   (u_gy, u_c, dgamma) = BNgradgrad(gy, c, gamma, u_gc, 0, 0)   (batchnorm.cc's formulas)
+//   u_h = lrelu'(y) u_gy                                          (the slope's mask is flat in y)
+// and dw_tail += conv_weights(u_h, ones) at the end. The u_c reach the weights through the mix
+// pass's forward: a backward pass through it that starts at zero and takes in u_c at every block.
+#include <cmath>
+#include <cstdint>
+#include <cstring>
+#include <vector>
+
+extern "C" {
+int SinganConvForward(int, void **, int *, int64_t **, const char **, void *, void *);
+int SinganConvBackwardData(int, void **, int *, int64_t **, const char **, void *, void *);
+int SinganConvBackwardWeights(int, void **, int *, int64_t **, const char **, void *, void *);
+int SinganBatchNorm(int, void **, int *, int64_t **, const char **, void *, void *);
+int SinganBatchNormGrad(int, void **, int *, int64_t **, const char **, void *, void *);
+int SinganBatchNormGradGrad(int, void **, int *, int64_t **, const char **, void *, void *);
+int SinganLeakyRelu(int, void **, int *, int64_t **, const char **, void *, void *);
+int SinganLeakyReluGrad(int, void **, int *, int64_t **, const char **, void *, void *);
+}
+
+namespace {
+
+constexpr int FIXED_INPUTS = 4;      // real, fake, alpha, settings
+constexpr int BLOCK_INPUTS = 6;      // w, b, gamma, beta, running mean, running variance
+constexpr int BLOCK_GRADS = 4;       // dw, db, dgamma, dbeta
+constexpr int BLOCK_STATS = 2;       // running mean, running variance
+constexpr double PENALTY_EPS = 1e-12;  // inside the norm's sqrt, as losses.py
+
+// A float32 NCHW map (or a vector, with the trailing dimensions 1) over a buffer of its own, or
+// over one of the op's inputs (``over``: read only).
+struct Map {
+    std::vector<float> data;
+    const float *outside = nullptr;
+    int64_t shape[4] = {1, 1, 1, 1};
+    void resize(int64_t n, int64_t c, int64_t h, int64_t w) {
+        shape[0] = n, shape[1] = c, shape[2] = h, shape[3] = w;
+        outside = nullptr;
+        data.resize(size_t(n * c * h * w));
+    }
+    void over(const float *input, const int64_t *input_shape) {
+        outside = input;
+        for (int i = 0; i < 4; ++i) shape[i] = input_shape[i];
+    }
+    int64_t size() const { return shape[0] * shape[1] * shape[2] * shape[3]; }
+    float *ptr() { return data.data(); }
+    const float *cptr() const { return outside ? outside : data.data(); }
+};
+
+// A view of an input or output of the op.
+struct View {
+    float *data;
+    int64_t *shape;
+    int ndim;
+};
+
+int conv_forward(const Map &x, const View &w, Map &y) {
+    y.resize(x.shape[0], w.shape[0], x.shape[2] - w.shape[2] + 1, x.shape[3] - w.shape[3] + 1);
+    void *p[3] = {const_cast<float *>(x.cptr()), w.data, y.ptr()};
+    int nd[3] = {4, 4, 4};
+    int64_t *s[3] = {const_cast<int64_t *>(x.shape), w.shape, y.shape};
+    return SinganConvForward(3, p, nd, s, nullptr, nullptr, nullptr);
+}
+
+int conv_data(const Map &dy, const View &w, Map &dx) {
+    dx.resize(dy.shape[0], w.shape[1], dy.shape[2] + w.shape[2] - 1, dy.shape[3] + w.shape[3] - 1);
+    void *p[3] = {const_cast<float *>(dy.cptr()), w.data, dx.ptr()};
+    int nd[3] = {4, 4, 4};
+    int64_t *s[3] = {const_cast<int64_t *>(dy.shape), w.shape, dx.shape};
+    return SinganConvBackwardData(3, p, nd, s, nullptr, nullptr, nullptr);
+}
+
+// dw += the weight gradient of a conv with input x and output gradient dy.
+int conv_weights_add(const Map &x, const Map &dy, const View &w, float *dw, Map &scratch) {
+    scratch.resize(w.shape[0], w.shape[1], w.shape[2], w.shape[3]);
+    void *p[3] = {const_cast<float *>(x.cptr()), const_cast<float *>(dy.cptr()), scratch.ptr()};
+    int nd[3] = {4, 4, 4};
+    int64_t *s[3] = {const_cast<int64_t *>(x.shape), const_cast<int64_t *>(dy.shape), scratch.shape};
+    if (SinganConvBackwardWeights(3, p, nd, s, nullptr, nullptr, nullptr)) return 1;
+    for (int64_t i = 0; i < scratch.size(); ++i) dw[i] += scratch.data[i];
+    return 0;
+}
+
+void add_bias(Map &y, const float *b) {
+    const int64_t p = y.shape[2] * y.shape[3];
+    for (int64_t n = 0; n < y.shape[0]; ++n)
+        for (int64_t c = 0; c < y.shape[1]; ++c) {
+            float *row = y.ptr() + (n * y.shape[1] + c) * p;
+            for (int64_t i = 0; i < p; ++i) row[i] += b[c];
+        }
+}
+
+// db += the per-channel sums of dy.
+void bias_grad_add(const Map &dy, float *db) {
+    const int64_t p = dy.shape[2] * dy.shape[3];
+    for (int64_t c = 0; c < dy.shape[1]; ++c) {
+        double sum = 0;
+        for (int64_t n = 0; n < dy.shape[0]; ++n) {
+            const float *row = dy.cptr() + (n * dy.shape[1] + c) * p;
+            for (int64_t i = 0; i < p; ++i) sum += row[i];
+        }
+        db[c] += float(sum);
+    }
+}
+
+struct Block {
+    View w, b, gamma, beta, mean, var;
+};
+
+struct Grads {
+    float *dw, *db, *dgamma, *dbeta;
+};
+
+// One critic pass's saved values: each block's input a, conv output c and BatchNorm output y,
+// the tail's input a.back(), the score map.
+struct Pass {
+    std::vector<Map> a, c, y;
+    Map out;
+    std::vector<std::vector<float>> mean, var;  // each block's batch statistics (biased variance)
+};
+
+struct Workspace {
+    Pass pass, saved;
+    Map seed;
+    std::vector<Map> gy, gc;  // the mix pass's input-gradient intermediates
+    Map g, g2, u, u2, tmp, dw, ones;
+    std::vector<Map> inject;
+    std::vector<float> dgamma, dbeta;
+};
+
+Workspace &workspace() {
+    static Workspace w;  // grows to the largest scale; one critic step runs at a time
+    return w;
+}
+
+int batchnorm(const Map &x, const Block &blk, Map &y, std::vector<float> &mean, std::vector<float> &var) {
+    y.resize(x.shape[0], x.shape[1], x.shape[2], x.shape[3]);
+    mean.resize(size_t(x.shape[1]));
+    var.resize(size_t(x.shape[1]));
+    int64_t vshape[1] = {x.shape[1]};
+    void *p[6] = {const_cast<float *>(x.cptr()), blk.gamma.data, blk.beta.data, y.ptr(), mean.data(), var.data()};
+    int nd[6] = {4, 1, 1, 4, 1, 1};
+    int64_t *s[6] = {const_cast<int64_t *>(x.shape), vshape, vshape, y.shape, vshape, vshape};
+    return SinganBatchNorm(6, p, nd, s, nullptr, nullptr, nullptr);
+}
+
+// (dx, dgamma, dbeta) of BatchNorm at x for output gradient dy.
+int batchnorm_grad(const Map &dy, const Map &x, const Block &blk, Map &dx, float *dgamma, float *dbeta) {
+    dx.resize(x.shape[0], x.shape[1], x.shape[2], x.shape[3]);
+    int64_t vshape[1] = {x.shape[1]};
+    void *p[6] = {const_cast<float *>(dy.cptr()), const_cast<float *>(x.cptr()), blk.gamma.data, dx.ptr(), dgamma, dbeta};
+    int nd[6] = {4, 4, 1, 4, 1, 1};
+    int64_t *s[6] = {const_cast<int64_t *>(dy.shape), const_cast<int64_t *>(x.shape), vshape, dx.shape, vshape, vshape};
+    return SinganBatchNormGrad(6, p, nd, s, nullptr, nullptr, nullptr);
+}
+
+int leaky(const Map &x, float *slope, Map &y) {
+    y.resize(x.shape[0], x.shape[1], x.shape[2], x.shape[3]);
+    int64_t one[1] = {1};
+    void *p[3] = {const_cast<float *>(x.cptr()), slope, y.ptr()};
+    int nd[3] = {4, 1, 4};
+    int64_t *s[3] = {const_cast<int64_t *>(x.shape), one, y.shape};
+    return SinganLeakyRelu(3, p, nd, s, nullptr, nullptr, nullptr);
+}
+
+int leaky_grad(const Map &x, const Map &dy, float *slope, Map &dx) {
+    dx.resize(x.shape[0], x.shape[1], x.shape[2], x.shape[3]);
+    int64_t one[1] = {1};
+    void *p[4] = {const_cast<float *>(x.cptr()), const_cast<float *>(dy.cptr()), slope, dx.ptr()};
+    int nd[4] = {4, 4, 1, 4};
+    int64_t *s[4] = {const_cast<int64_t *>(x.shape), const_cast<int64_t *>(dy.shape), one, dx.shape};
+    return SinganLeakyReluGrad(4, p, nd, s, nullptr, nullptr, nullptr);
+}
+
+struct Net {
+    std::vector<Block> blocks;
+    View w_tail, b_tail;
+    float slope;
+};
+
+int forward(const Net &net, const float *x, const int64_t *x_shape, Pass &pass) {
+    const size_t depth = net.blocks.size();
+    pass.a.resize(depth + 1);
+    pass.c.resize(depth);
+    pass.y.resize(depth);
+    pass.mean.resize(depth);
+    pass.var.resize(depth);
+    Map &in = pass.a[0];
+    in.resize(x_shape[0], x_shape[1], x_shape[2], x_shape[3]);
+    std::memcpy(in.ptr(), x, sizeof(float) * size_t(in.size()));
+    float slope = net.slope;
+    for (size_t i = 0; i < depth; ++i) {
+        const Block &blk = net.blocks[i];
+        if (conv_forward(pass.a[i], blk.w, pass.c[i])) return 1;
+        add_bias(pass.c[i], blk.b.data);
+        if (batchnorm(pass.c[i], blk, pass.y[i], pass.mean[i], pass.var[i])) return 1;
+        if (leaky(pass.y[i], &slope, pass.a[i + 1])) return 1;
+    }
+    if (conv_forward(pass.a[depth], net.w_tail, pass.out)) return 1;
+    add_bias(pass.out, net.b_tail.data);
+    return 0;
+}
+
+double mean_of(const Map &m) {
+    double sum = 0;
+    const float *v = m.cptr();
+    for (int64_t i = 0; i < m.size(); ++i) sum += v[i];
+    return sum / double(m.size());
+}
+
+// Accumulate into grads the weight gradients of a pass for score-map gradient g_out (nullptr: a
+// pass whose score does not enter the loss) plus, when inject is given, a gradient taken in at
+// every block's conv output.
+int backward(const Net &net, Pass &pass, const Map *g_out, const std::vector<Map> *inject, std::vector<Grads> &grads,
+             Grads &tail, Workspace &ws) {
+    const size_t depth = net.blocks.size();
+    float slope = net.slope;
+    bool have_g = g_out != nullptr;
+    if (have_g) {
+        if (conv_weights_add(pass.a[depth], *g_out, net.w_tail, tail.dw, ws.dw)) return 1;
+        bias_grad_add(*g_out, tail.db);
+        if (conv_data(*g_out, net.w_tail, ws.g)) return 1;
+    }
+    for (size_t k = depth; k-- > 0;) {
+        const Block &blk = net.blocks[k];
+        Map *gc = &ws.tmp;
+        if (have_g) {
+            if (leaky_grad(pass.y[k], ws.g, &slope, ws.g2)) return 1;
+            ws.dgamma.resize(size_t(blk.gamma.shape[0]));
+            ws.dbeta.resize(size_t(blk.gamma.shape[0]));
+            if (batchnorm_grad(ws.g2, pass.c[k], blk, ws.tmp, ws.dgamma.data(), ws.dbeta.data())) return 1;
+            for (int64_t ch = 0; ch < blk.gamma.shape[0]; ++ch) {
+                grads[k].dgamma[ch] += ws.dgamma[size_t(ch)];
+                grads[k].dbeta[ch] += ws.dbeta[size_t(ch)];
+            }
+            if (inject) {
+                const Map &add = (*inject)[k];
+                for (int64_t i = 0; i < ws.tmp.size(); ++i) ws.tmp.data[i] += add.data[i];
+            }
+        } else {
+            gc = const_cast<Map *>(&(*inject)[k]);  // nothing above this block: only what is taken in
+        }
+        if (conv_weights_add(pass.a[k], *gc, blk.w, grads[k].dw, ws.dw)) return 1;
+        bias_grad_add(*gc, grads[k].db);
+        if (k > 0) {
+            if (conv_data(*gc, blk.w, ws.g)) return 1;
+            have_g = true;
+        }
+    }
+    return 0;
+}
+
+// The running statistics after one pass: (1 - new) old + new batch, the variance unbiased.
+void follow(const Pass &pass, const Net &net, float new_weight, std::vector<View> &mean_out, std::vector<View> &var_out) {
+    for (size_t i = 0; i < net.blocks.size(); ++i) {
+        const Map &c = pass.c[i];
+        const double count = double(c.shape[0] * c.shape[2] * c.shape[3]);
+        const float unbias = float(count / (count > 1 ? count - 1 : 1));
+        for (int64_t ch = 0; ch < c.shape[1]; ++ch) {
+            float &m = mean_out[i].data[ch];
+            float &v = var_out[i].data[ch];
+            m = (1.0f - new_weight) * m + new_weight * pass.mean[i][size_t(ch)];
+            v = (1.0f - new_weight) * v + new_weight * (pass.var[i][size_t(ch)] * unbias);
+        }
+    }
+}
+
+void fill(Map &m, const int64_t *shape, float value) {
+    m.resize(shape[0], shape[1], shape[2], shape[3]);
+    for (float &v : m.data) v = value;
+}
+
+// The gradient and running-statistics outputs, from index ``at``; returns the index after them.
+int outputs(void **params, int *ndims, int64_t **shapes, int at, int depth, std::vector<Grads> &grads, Grads &tail,
+            std::vector<View> &mean_out, std::vector<View> &var_out) {
+    for (int i = 0; i < depth; ++i, at += BLOCK_GRADS) {
+        grads.push_back({static_cast<float *>(params[at]), static_cast<float *>(params[at + 1]),
+                         static_cast<float *>(params[at + 2]), static_cast<float *>(params[at + 3])});
+    }
+    tail = {static_cast<float *>(params[at]), static_cast<float *>(params[at + 1]), nullptr, nullptr};
+    at += 2;
+    for (int i = 0; i < depth; ++i, at += BLOCK_STATS) {
+        mean_out.push_back({static_cast<float *>(params[at]), shapes[at], ndims[at]});
+        var_out.push_back({static_cast<float *>(params[at + 1]), shapes[at + 1], ndims[at + 1]});
+    }
+    return at;
+}
+
+int64_t count_of(const View &v) {
+    int64_t n = 1;
+    for (int i = 0; i < v.ndim; ++i) n *= v.shape[i];
+    return n;
+}
+
+// Gradients start at zero, the running statistics at their current values.
+void start(const Net &net, std::vector<Grads> &grads, Grads &tail, std::vector<View> &mean_out, std::vector<View> &var_out) {
+    for (size_t i = 0; i < net.blocks.size(); ++i) {
+        const Block &blk = net.blocks[i];
+        std::memset(grads[i].dw, 0, sizeof(float) * size_t(count_of(blk.w)));
+        std::memset(grads[i].db, 0, sizeof(float) * size_t(count_of(blk.b)));
+        std::memset(grads[i].dgamma, 0, sizeof(float) * size_t(count_of(blk.gamma)));
+        std::memset(grads[i].dbeta, 0, sizeof(float) * size_t(count_of(blk.beta)));
+        std::memcpy(mean_out[i].data, blk.mean.data, sizeof(float) * size_t(count_of(blk.mean)));
+        std::memcpy(var_out[i].data, blk.var.data, sizeof(float) * size_t(count_of(blk.var)));
+    }
+    std::memset(tail.dw, 0, sizeof(float) * size_t(count_of(net.w_tail)));
+    std::memset(tail.db, 0, sizeof(float) * size_t(count_of(net.b_tail)));
+}
+
+int critic_step(int nparam, void **params, int *ndims, int64_t **shapes) {
+    const int rest = nparam - FIXED_INPUTS - 2 - 1 - 2;  // minus the tail's two inputs, terms, tail's grads
+    const int per_block = BLOCK_INPUTS + BLOCK_GRADS + BLOCK_STATS;
+    if (rest < per_block || rest % per_block != 0) return 1;
+    const int depth = rest / per_block;
+    auto view = [&](int i) { return View{static_cast<float *>(params[i]), shapes[i], ndims[i]}; };
+    const View real = view(0), fake = view(1);
+    const float alpha = *static_cast<float *>(params[2]);
+    const float *settings = static_cast<float *>(params[3]);
+    const float weight = settings[0], new_weight = settings[2];
+    if (real.ndim != 4 || fake.ndim != 4) return 1;
+    Net net;
+    net.slope = settings[1];
+    for (int i = 0; i < depth; ++i) {
+        const int at = FIXED_INPUTS + BLOCK_INPUTS * i;
+        net.blocks.push_back({view(at), view(at + 1), view(at + 2), view(at + 3), view(at + 4), view(at + 5)});
+    }
+    const int tail_at = FIXED_INPUTS + BLOCK_INPUTS * depth;
+    net.w_tail = view(tail_at);
+    net.b_tail = view(tail_at + 1);
+    int out = tail_at + 2;
+    float *terms = static_cast<float *>(params[out++]);
+    std::vector<Grads> grads;
+    std::vector<View> mean_out, var_out;
+    Grads tail;
+    out = outputs(params, ndims, shapes, out, depth, grads, tail, mean_out, var_out);
+    if (out != nparam) return 1;
+    start(net, grads, tail, mean_out, var_out);
+
+    Workspace &ws = workspace();
+    Pass &pass = ws.pass;
+    // -mean D(real) and +mean D(fake): each pass's backward from a constant score gradient.
+    double score[2];
+    const View *inputs[2] = {&real, &fake};
+    for (int which = 0; which < 2; ++which) {
+        if (forward(net, inputs[which]->data, inputs[which]->shape, pass)) return 1;
+        follow(pass, net, new_weight, mean_out, var_out);
+        score[which] = mean_of(pass.out);
+        fill(ws.ones, pass.out.shape, float((which == 0 ? -1.0 : 1.0) / double(pass.out.size())));
+        if (backward(net, pass, &ws.ones, nullptr, grads, tail, ws)) return 1;
+    }
+    // The penalty: the mix's forward, then the gradient of sum D at the mix, keeping what its own
+    // backward needs.
+    Map &mix = ws.u;
+    mix.resize(real.shape[0], real.shape[1], real.shape[2], real.shape[3]);
+    for (int64_t i = 0; i < mix.size(); ++i) mix.data[i] = alpha * real.data[i] + (1.0f - alpha) * fake.data[i];
+    if (forward(net, mix.ptr(), mix.shape, pass)) return 1;
+    follow(pass, net, new_weight, mean_out, var_out);
+    float slope = net.slope;
+    fill(ws.ones, pass.out.shape, 1.0f);
+    ws.gy.resize(size_t(depth));
+    ws.gc.resize(size_t(depth));
+    ws.dgamma.resize(0);
+    if (conv_data(ws.ones, net.w_tail, ws.g)) return 1;
+    std::vector<float> unused_gamma, unused_beta;
+    for (int k = depth; k-- > 0;) {
+        const Block &blk = net.blocks[size_t(k)];
+        if (leaky_grad(pass.y[size_t(k)], ws.g, &slope, ws.gy[size_t(k)])) return 1;
+        unused_gamma.resize(size_t(blk.gamma.shape[0]));
+        unused_beta.resize(size_t(blk.gamma.shape[0]));
+        if (batchnorm_grad(ws.gy[size_t(k)], pass.c[size_t(k)], blk, ws.gc[size_t(k)], unused_gamma.data(), unused_beta.data())) return 1;
+        if (conv_data(ws.gc[size_t(k)], blk.w, ws.g)) return 1;
+    }
+    // ws.g: the input gradient (n, 3, h, w). The penalty and its gradient u at it.
+    const Map &grad = ws.g;
+    const int64_t n = grad.shape[0], channels = grad.shape[1], pixels = grad.shape[2] * grad.shape[3];
+    const double count = double(n * pixels);
+    Map &u = ws.u;  // the mix is no longer needed
+    u.resize(grad.shape[0], grad.shape[1], grad.shape[2], grad.shape[3]);
+    double penalty = 0;
+    for (int64_t b = 0; b < n; ++b) {
+        for (int64_t i = 0; i < pixels; ++i) {
+            double sq = 0;
+            for (int64_t ch = 0; ch < channels; ++ch) {
+                const double v = grad.data[size_t((b * channels + ch) * pixels + i)];
+                sq += v * v;
+            }
+            const double norm = std::sqrt(sq + PENALTY_EPS);
+            penalty += (norm - 1.0) * (norm - 1.0);
+            const double scale = weight * 2.0 * (norm - 1.0) / norm / count;
+            for (int64_t ch = 0; ch < channels; ++ch) {
+                const size_t at = size_t((b * channels + ch) * pixels + i);
+                u.data[at] = float(scale * grad.data[at]);
+            }
+        }
+    }
+    penalty /= count;
+    // The input-gradient pass's own backward, block 0 first.
+    ws.inject.resize(size_t(depth));
+    for (int k = 0; k < depth; ++k) {
+        const Block &blk = net.blocks[size_t(k)];
+        const Map &gy = ws.gy[size_t(k)], &gc = ws.gc[size_t(k)], &c = pass.c[size_t(k)];
+        if (conv_forward(u, blk.w, ws.u2)) return 1;  // u of gc
+        if (conv_weights_add(u, gc, blk.w, grads[size_t(k)].dw, ws.dw)) return 1;
+        Map &u_gy = ws.tmp, &u_c = ws.inject[size_t(k)];
+        u_gy.resize(gy.shape[0], gy.shape[1], gy.shape[2], gy.shape[3]);
+        u_c.resize(c.shape[0], c.shape[1], c.shape[2], c.shape[3]);
+        const int64_t channels_k = blk.gamma.shape[0];
+        std::vector<float> zeros(size_t(channels_k), 0.0f);
+        std::vector<float> ddgamma(static_cast<size_t>(channels_k));
+        int64_t vshape[1] = {channels_k};
+        void *p[9] = {const_cast<float *>(gy.cptr()), const_cast<float *>(c.cptr()), blk.gamma.data, ws.u2.ptr(),
+                      zeros.data(), zeros.data(), u_gy.ptr(), u_c.ptr(), ddgamma.data()};
+        int nd[9] = {4, 4, 1, 4, 1, 1, 4, 4, 1};
+        int64_t *s[9] = {const_cast<int64_t *>(gy.shape), const_cast<int64_t *>(c.shape), vshape, ws.u2.shape,
+                         vshape, vshape, u_gy.shape, u_c.shape, vshape};
+        if (SinganBatchNormGradGrad(9, p, nd, s, nullptr, nullptr, nullptr)) return 1;
+        for (int64_t ch = 0; ch < channels_k; ++ch) grads[size_t(k)].dgamma[ch] += ddgamma[size_t(ch)];
+        if (leaky_grad(pass.y[size_t(k)], u_gy, &slope, u)) return 1;  // u of the next block's h
+    }
+    if (conv_weights_add(u, ws.ones, net.w_tail, tail.dw, ws.dw)) return 1;
+    // What the penalty's backward took in at each conv output, through the mix pass's forward.
+    if (backward(net, pass, nullptr, &ws.inject, grads, tail, ws)) return 1;
+
+    terms[1] = float(score[0]);
+    terms[2] = float(score[1]);
+    terms[3] = float(penalty);
+    terms[0] = float(score[1] - score[0] + weight * penalty);
+    return 0;
+}
+
+}  // namespace
+
+// The official generator step through the saved graph of the last critic step's fake (steps.py,
+// RecordedFake and StaleStep): the adversarial gradient is a backward pass through that graph with
+// the current weights (each weight gradient from a saved input, each input gradient through the
+// current weights, BatchNorm's backward from the saved conv outputs), plus a fresh reconstruction
+// pass, its loss and its backward; the running statistics take the reconstruction pass's update.
+//   SinganGeneratorStep<B>(real, padded rec_x, rec_prev, at_fake, settings,
+//                          [block input] x (B + 1), [conv output] x B, [BatchNorm output] x B, tanh output,
+//                          [w, b, gamma, beta, mean, var] x B, w_tail, b_tail)
+//     -> (weight * mse, mse), [dw, db, dgamma, dbeta] x B, dw_tail, db_tail, [mean, var] x B
+// settings = (reconstruction weight, LeakyReLU slope, the running statistics' weight of a new batch).
+constexpr int GENERATOR_FIXED = 5;
+
+int generator_step(int nparam, void **params, int *ndims, int64_t **shapes, int depth) {
+    auto view = [&](int i) { return View{static_cast<float *>(params[i]), shapes[i], ndims[i]}; };
+    const View real = view(0), padded = view(1), rec_prev = view(2), at_fake = view(3);
+    const float *settings = static_cast<float *>(params[4]);
+    const float weight = settings[0], new_weight = settings[2];
+    Workspace &ws = workspace();
+    Pass &saved = ws.saved;
+    saved.a.resize(size_t(depth) + 1);
+    saved.c.resize(size_t(depth));
+    saved.y.resize(size_t(depth));
+    int at = GENERATOR_FIXED;
+    for (int i = 0; i <= depth; ++i, ++at) saved.a[size_t(i)].over(static_cast<float *>(params[at]), shapes[at]);
+    for (int i = 0; i < depth; ++i, ++at) saved.c[size_t(i)].over(static_cast<float *>(params[at]), shapes[at]);
+    for (int i = 0; i < depth; ++i, ++at) saved.y[size_t(i)].over(static_cast<float *>(params[at]), shapes[at]);
+    const View t = view(at++);
+    Net net;
+    net.slope = settings[1];
+    for (int i = 0; i < depth; ++i, at += BLOCK_INPUTS)
+        net.blocks.push_back({view(at), view(at + 1), view(at + 2), view(at + 3), view(at + 4), view(at + 5)});
+    net.w_tail = view(at);
+    net.b_tail = view(at + 1);
+    at += 2;
+    float *terms = static_cast<float *>(params[at++]);
+    std::vector<Grads> grads;
+    std::vector<View> mean_out, var_out;
+    Grads tail;
+    at = outputs(params, ndims, shapes, at, depth, grads, tail, mean_out, var_out);
+    if (at != nparam) return 1;
+    start(net, grads, tail, mean_out, var_out);
+
+    // The adversarial gradient through the saved graph: d(-mean D)/d fake, through the tanh.
+    Map &seed = ws.seed;
+    seed.resize(at_fake.shape[0], at_fake.shape[1], at_fake.shape[2], at_fake.shape[3]);
+    for (int64_t i = 0; i < seed.size(); ++i) seed.data[size_t(i)] = at_fake.data[i] * (1.0f - t.data[i] * t.data[i]);
+    if (backward(net, saved, &seed, nullptr, grads, tail, ws)) return 1;
+
+    // The reconstruction: weight * mean((tanh(G(padded)) + rec_prev - real)^2), and its backward.
+    Pass &pass = ws.pass;
+    if (forward(net, padded.data, padded.shape, pass)) return 1;
+    follow(pass, net, new_weight, mean_out, var_out);
+    const Map &out = pass.out;
+    seed.resize(out.shape[0], out.shape[1], out.shape[2], out.shape[3]);
+    const double count = double(out.size());
+    double sum = 0;
+    for (int64_t i = 0; i < out.size(); ++i) {
+        const float tanh_out = std::tanh(out.data[size_t(i)]);
+        const float diff = tanh_out + rec_prev.data[i] - real.data[i];
+        sum += double(diff) * double(diff);
+        seed.data[size_t(i)] = float(2.0 * weight * double(diff) / count) * (1.0f - tanh_out * tanh_out);
+    }
+    if (backward(net, pass, &seed, nullptr, grads, tail, ws)) return 1;
+    const double mse = sum / count;
+    terms[0] = float(weight * mse);
+    terms[1] = float(mse);
+    return 0;
+}
+
+#define SINGAN_GENERATOR_STEP(depth)                                                                         \
+    int SinganGeneratorStep##depth(int nparam, void **params, int *ndims, int64_t **shapes, const char **,    \
+                                   void *, void *) {                                                         \
+        if (nparam != 12 + 15 * (depth)) return 1;                                                           \
+        return generator_step(nparam, params, ndims, shapes, depth);                                         \
+    }
+
+// One entry point per depth (blocks before the tail): MindSpore keeps an op's registration (its
+// inputs and outputs) by name, so critics of different depths need different names.
+#define SINGAN_CRITIC_STEP(depth)                                                                            \
+    int SinganCriticStep##depth(int nparam, void **params, int *ndims, int64_t **shapes, const char **, void *, \
+                                void *) {                                                                    \
+        if (nparam != 9 + 12 * (depth)) return 1;                                                            \
+        return critic_step(nparam, params, ndims, shapes);                                                   \
+    }
+
+extern "C" {
+SINGAN_CRITIC_STEP(1)
+SINGAN_CRITIC_STEP(2)
+SINGAN_CRITIC_STEP(3)
+SINGAN_CRITIC_STEP(4)
+SINGAN_CRITIC_STEP(5)
+SINGAN_CRITIC_STEP(6)
+SINGAN_CRITIC_STEP(7)
+SINGAN_CRITIC_STEP(8)
+SINGAN_GENERATOR_STEP(1)
+SINGAN_GENERATOR_STEP(2)
+SINGAN_GENERATOR_STEP(3)
+SINGAN_GENERATOR_STEP(4)
+SINGAN_GENERATOR_STEP(5)
+SINGAN_GENERATOR_STEP(6)
+SINGAN_GENERATOR_STEP(7)
+SINGAN_GENERATOR_STEP(8)
+}  // extern "C"
