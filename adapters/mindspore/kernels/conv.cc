@@ -90,16 +90,27 @@ struct Buffers {
 };
 
 struct Engine {
-    std::mutex lock;  // MindSpore may launch kernels from several threads; plans and buffers are shared
+    std::mutex lock;  // MindSpore may launch kernels from several threads; the plans are shared
     dnnl_engine_t engine = nullptr;
-    dnnl_stream_t stream = nullptr;
-    OpenMpPool pool;
-    std::map<std::array<int64_t, 8>, Plan> plans;
-    Buffers buffers;
+    std::map<std::array<int64_t, 8>, Plan> plans;  // never erased: a found plan stays valid unlocked
 };
 
 Engine &engine() {
     static Engine instance;
+    return instance;
+}
+
+// What one calling thread needs of its own: its stream (on its own pool) and scratch buffers, so
+// threads can run convolutions at once (kernels/steps.cc runs a step's passes on two threads).
+struct Local {
+    OpenMpPool pool;
+    dnnl_stream_t stream = nullptr;
+    Buffers buffers;
+    bool serial = false;  // SinganConvSerial: every convolution of this thread in the thread itself
+};
+
+Local &local() {
+    thread_local Local instance;
     return instance;
 }
 
@@ -225,7 +236,7 @@ struct Memories {
 int execute(dnnl_primitive_t primitive, dnnl_stream_t stream, std::vector<dnnl_exec_arg_t> args, bool serial) {
     for (const dnnl_exec_arg_t &arg : args)
         if (arg.memory == nullptr) return 1;
-    engine().pool.serial = serial;
+    local().pool.serial = serial || local().serial;
     CHECK(dnnl_primitive_execute(primitive, stream, int(args.size()), args.data()));
     return 0;
 }
@@ -233,22 +244,25 @@ int execute(dnnl_primitive_t primitive, dnnl_stream_t stream, std::vector<dnnl_e
 // big: the NCHW tensor on the input side (x, or dx), small: the output side (y, or dy).
 int run(Kind kind, const int64_t *x_shape, const int64_t *w_shape, void *big_data, void *weights_data, void *small_data) {
     Engine &e = engine();
-    std::lock_guard<std::mutex> guard(e.lock);
-    if (e.engine == nullptr) {
-        CHECK(dnnl_engine_create(&e.engine, dnnl_cpu, 0));
-        CHECK(dnnl_threadpool_interop_stream_create(&e.stream, e.engine, &e.pool));
-    }
+    Local &l = local();
     const std::array<int64_t, 8> key = {kind, x_shape[0], x_shape[1], x_shape[2], x_shape[3], w_shape[0], w_shape[2], w_shape[3]};
-    auto found = e.plans.find(key);
-    if (found == e.plans.end()) {
-        Plan plan;
-        if (make_plan(e, kind, x_shape, w_shape, plan)) return 1;
-        found = e.plans.emplace(key, plan).first;
+    const Plan *plan_found = nullptr;
+    {
+        std::lock_guard<std::mutex> guard(e.lock);
+        if (e.engine == nullptr) CHECK(dnnl_engine_create(&e.engine, dnnl_cpu, 0));
+        auto found = e.plans.find(key);
+        if (found == e.plans.end()) {
+            Plan plan;
+            if (make_plan(e, kind, x_shape, w_shape, plan)) return 1;
+            found = e.plans.emplace(key, plan).first;
+        }
+        plan_found = &found->second;
     }
-    const Plan &p = found->second;
+    if (l.stream == nullptr) CHECK(dnnl_threadpool_interop_stream_create(&l.stream, e.engine, &l.pool));
+    const Plan &p = *plan_found;
     const bool tiny = 2.0 * w_shape[0] * w_shape[1] * w_shape[2] * w_shape[3] * (x_shape[2] - w_shape[2] + 1)
                      * (x_shape[3] - w_shape[3] + 1) * x_shape[0] < serial_below();
-    Buffers &b = e.buffers;
+    Buffers &b = l.buffers;
     Memories m;
     dnnl_memory_t big = m.wrap(p.big, e.engine, big_data), small = m.wrap(p.small, e.engine, small_data);
     dnnl_memory_t weights = m.wrap(p.weights_plain, e.engine, weights_data);
@@ -257,30 +271,30 @@ int run(Kind kind, const int64_t *x_shape, const int64_t *w_shape, void *big_dat
     dnnl_memory_t big_k = p.big_reorder ? m.wrap(p.big_inner, e.engine, Buffers::at_least(b.big_inner, dnnl_memory_desc_get_size(p.big_inner))) : big;
     dnnl_memory_t small_k = p.small_reorder ? m.wrap(p.small_inner, e.engine, Buffers::at_least(b.small_inner, dnnl_memory_desc_get_size(p.small_inner))) : small;
     auto reorder = [&](dnnl_primitive_t r, dnnl_memory_t from, dnnl_memory_t to) {
-        return r ? execute(r, e.stream, {{DNNL_ARG_FROM, from}, {DNNL_ARG_TO, to}}, tiny) : 0;
+        return r ? execute(r, l.stream, {{DNNL_ARG_FROM, from}, {DNNL_ARG_TO, to}}, tiny) : 0;
     };
     int failed = 0;
     if (kind == FORWARD) {
-        failed = execute(p.weights_reorder, e.stream, {{DNNL_ARG_FROM, weights}, {DNNL_ARG_TO, inner}}, true)
+        failed = execute(p.weights_reorder, l.stream, {{DNNL_ARG_FROM, weights}, {DNNL_ARG_TO, inner}}, true)
               || reorder(p.big_reorder, big, big_k)
-              || execute(p.conv, e.stream, {{DNNL_ARG_SRC, big_k}, {DNNL_ARG_WEIGHTS, inner}, {DNNL_ARG_DST, small_k}, {DNNL_ARG_SCRATCHPAD, scratch}}, tiny)
+              || execute(p.conv, l.stream, {{DNNL_ARG_SRC, big_k}, {DNNL_ARG_WEIGHTS, inner}, {DNNL_ARG_DST, small_k}, {DNNL_ARG_SCRATCHPAD, scratch}}, tiny)
               || reorder(p.small_reorder, small_k, small);
     } else if (kind == BACKWARD_DATA) {
-        failed = execute(p.weights_reorder, e.stream, {{DNNL_ARG_FROM, weights}, {DNNL_ARG_TO, inner}}, true)
+        failed = execute(p.weights_reorder, l.stream, {{DNNL_ARG_FROM, weights}, {DNNL_ARG_TO, inner}}, true)
               || reorder(p.small_reorder, small, small_k)
-              || execute(p.conv, e.stream, {{DNNL_ARG_DIFF_SRC, big_k}, {DNNL_ARG_WEIGHTS, inner}, {DNNL_ARG_DIFF_DST, small_k}, {DNNL_ARG_SCRATCHPAD, scratch}}, tiny)
+              || execute(p.conv, l.stream, {{DNNL_ARG_DIFF_SRC, big_k}, {DNNL_ARG_WEIGHTS, inner}, {DNNL_ARG_DIFF_DST, small_k}, {DNNL_ARG_SCRATCHPAD, scratch}}, tiny)
               || reorder(p.big_reorder, big_k, big);
     } else {
         failed = reorder(p.big_reorder, big, big_k)
               || reorder(p.small_reorder, small, small_k)
-              || execute(p.conv, e.stream, {{DNNL_ARG_SRC, big_k}, {DNNL_ARG_DIFF_WEIGHTS, inner}, {DNNL_ARG_DIFF_DST, small_k}, {DNNL_ARG_SCRATCHPAD, scratch}}, tiny)
-              || execute(p.weights_reorder, e.stream, {{DNNL_ARG_FROM, inner}, {DNNL_ARG_TO, weights}}, true);
+              || execute(p.conv, l.stream, {{DNNL_ARG_SRC, big_k}, {DNNL_ARG_DIFF_WEIGHTS, inner}, {DNNL_ARG_DIFF_DST, small_k}, {DNNL_ARG_SCRATCHPAD, scratch}}, tiny)
+              || execute(p.weights_reorder, l.stream, {{DNNL_ARG_FROM, inner}, {DNNL_ARG_TO, weights}}, true);
     }
     if (failed) {
         std::fprintf(stderr, "singan conv: a convolution of kind %d failed\n", int(kind));
         return 1;
     }
-    CHECK(dnnl_stream_wait(e.stream));
+    CHECK(dnnl_stream_wait(l.stream));
     return 0;
 }
 
@@ -291,6 +305,9 @@ bool three_4d(int nparam, const int *ndims) {
 }  // namespace
 
 extern "C" {
+
+// Run this thread's later convolutions in the thread itself (on), or as their size says (off).
+void SinganConvSerial(int on) { local().serial = on != 0; }
 
 int SinganConvForward(int nparam, void **params, int *ndims, int64_t **shapes, const char **, void *, void *) {
     if (!three_4d(nparam, ndims)) return 1;  // x, w -> y

@@ -29,12 +29,16 @@
 //   u_h = lrelu'(y) u_gy                                          (the slope's mask is flat in y)
 // and dw_tail += conv_weights(u_h, ones) at the end. The u_c reach the weights through the mix
 // pass's forward: a backward pass through it that starts at zero and takes in u_c at every block.
+#include <omp.h>
+
 #include <cmath>
 #include <cstdint>
+#include <cstdlib>
 #include <cstring>
 #include <vector>
 
 extern "C" {
+void SinganConvSerial(int on);
 int SinganConvForward(int, void **, int *, int64_t **, const char **, void *, void *);
 int SinganConvBackwardData(int, void **, int *, int64_t **, const char **, void *, void *);
 int SinganConvBackwardWeights(int, void **, int *, int64_t **, const char **, void *, void *);
@@ -148,15 +152,18 @@ struct Pass {
 struct Workspace {
     Pass pass, saved;
     Map seed;
+    std::vector<std::vector<float>> store;  // a task's own gradients (private_grads)
     std::vector<Map> gy, gc;  // the mix pass's input-gradient intermediates
     Map g, g2, u, u2, tmp, dw, ones;
     std::vector<Map> inject;
     std::vector<float> dgamma, dbeta;
 };
 
-Workspace &workspace() {
-    static Workspace w;  // grows to the largest scale; one critic step runs at a time
-    return w;
+// Two workspaces, one per task of a step (run_tasks); each grows to the largest scale. One step
+// runs at a time.
+Workspace &workspace(int task) {
+    static Workspace w[2];
+    return w[task];
 }
 
 int batchnorm(const Map &x, const Block &blk, Map &y, std::vector<float> &mean, std::vector<float> &var) {
@@ -333,54 +340,100 @@ void start(const Net &net, std::vector<Grads> &grads, Grads &tail, std::vector<V
     std::memset(tail.db, 0, sizeof(float) * size_t(count_of(net.b_tail)));
 }
 
-int critic_step(int nparam, void **params, int *ndims, int64_t **shapes) {
-    const int rest = nparam - FIXED_INPUTS - 2 - 1 - 2;  // minus the tail's two inputs, terms, tail's grads
-    const int per_block = BLOCK_INPUTS + BLOCK_GRADS + BLOCK_STATS;
-    if (rest < per_block || rest % per_block != 0) return 1;
-    const int depth = rest / per_block;
-    auto view = [&](int i) { return View{static_cast<float *>(params[i]), shapes[i], ndims[i]}; };
-    const View real = view(0), fake = view(1);
-    const float alpha = *static_cast<float *>(params[2]);
-    const float *settings = static_cast<float *>(params[3]);
-    const float weight = settings[0], new_weight = settings[2];
-    if (real.ndim != 4 || fake.ndim != 4) return 1;
-    Net net;
-    net.slope = settings[1];
-    for (int i = 0; i < depth; ++i) {
-        const int at = FIXED_INPUTS + BLOCK_INPUTS * i;
-        net.blocks.push_back({view(at), view(at + 1), view(at + 2), view(at + 3), view(at + 4), view(at + 5)});
+// Gradient buffers of the net's shapes in ws, zeroed, for a task that runs beside another.
+void private_grads(const Net &net, Workspace &ws, std::vector<Grads> &grads, Grads &tail) {
+    ws.store.resize(4 * net.blocks.size() + 2);
+    size_t at = 0;
+    auto take = [&](const View &like) {
+        std::vector<float> &buffer = ws.store[at++];
+        buffer.assign(size_t(count_of(like)), 0.0f);
+        return buffer.data();
+    };
+    grads.clear();
+    for (const Block &blk : net.blocks) {
+        float *dw = take(blk.w), *db = take(blk.b), *dgamma = take(blk.gamma), *dbeta = take(blk.beta);
+        grads.push_back({dw, db, dgamma, dbeta});
     }
-    const int tail_at = FIXED_INPUTS + BLOCK_INPUTS * depth;
-    net.w_tail = view(tail_at);
-    net.b_tail = view(tail_at + 1);
-    int out = tail_at + 2;
-    float *terms = static_cast<float *>(params[out++]);
-    std::vector<Grads> grads;
-    std::vector<View> mean_out, var_out;
-    Grads tail;
-    out = outputs(params, ndims, shapes, out, depth, grads, tail, mean_out, var_out);
-    if (out != nparam) return 1;
-    start(net, grads, tail, mean_out, var_out);
+    float *dw = take(net.w_tail), *db = take(net.b_tail);
+    tail = {dw, db, nullptr, nullptr};
+}
 
-    Workspace &ws = workspace();
-    Pass &pass = ws.pass;
-    // -mean D(real) and +mean D(fake): each pass's backward from a constant score gradient.
-    double score[2];
-    const View *inputs[2] = {&real, &fake};
-    for (int which = 0; which < 2; ++which) {
-        if (forward(net, inputs[which]->data, inputs[which]->shape, pass)) return 1;
-        follow(pass, net, new_weight, mean_out, var_out);
-        score[which] = mean_of(pass.out);
-        fill(ws.ones, pass.out.shape, float((which == 0 ? -1.0 : 1.0) / double(pass.out.size())));
-        if (backward(net, pass, &ws.ones, nullptr, grads, tail, ws)) return 1;
+// into += from, gradient by gradient.
+void add_grads(const Net &net, const std::vector<Grads> &from, const Grads &from_tail, std::vector<Grads> &into, Grads &into_tail) {
+    auto add = [](float *to, const float *add, int64_t n) {
+        for (int64_t i = 0; i < n; ++i) to[i] += add[i];
+    };
+    for (size_t i = 0; i < net.blocks.size(); ++i) {
+        const Block &blk = net.blocks[i];
+        add(into[i].dw, from[i].dw, count_of(blk.w));
+        add(into[i].db, from[i].db, count_of(blk.b));
+        add(into[i].dgamma, from[i].dgamma, count_of(blk.gamma));
+        add(into[i].dbeta, from[i].dbeta, count_of(blk.beta));
     }
+    add(into_tail.dw, from_tail.dw, count_of(net.w_tail));
+    add(into_tail.db, from_tail.db, count_of(net.b_tail));
+}
+
+// Whether a step's two tasks run on two threads, each convolution in its task's thread: when the
+// process has two threads or more and the net's largest convolution at this input is below
+// SINGAN_STEP_PARALLEL_MFLOP (default 100 million FLOPs). Below that, waking oneDNN's threads for
+// each convolution (about 60 a critic step) costs more than they save; above it, each convolution
+// uses every thread and the tasks run in turn, holding one task's maps at a time.
+bool in_parallel(const Net &net, const int64_t *input) {
+    static const double below = [] {
+        const char *v = std::getenv("SINGAN_STEP_PARALLEL_MFLOP");
+        return (v ? std::atof(v) : 100.0) * 1e6;
+    }();
+    if (omp_get_max_threads() < 2) return false;
+    int64_t h = input[2], w = input[3];
+    double largest = 0;
+    auto conv = [&](const View &weights) {
+        h -= weights.shape[2] - 1;
+        w -= weights.shape[3] - 1;
+        const double flops = 2.0 * double(input[0]) * double(count_of(weights)) * double(h) * double(w);
+        largest = flops > largest ? flops : largest;
+    };
+    for (const Block &blk : net.blocks) conv(blk.w);
+    conv(net.w_tail);
+    return largest < below;
+}
+
+// a() then b(), or both at once on two threads; non-zero if either failed.
+template <typename A, typename B>
+int run_tasks(bool parallel, A &&a, B &&b) {
+    if (!parallel) return a() || b();
+    int failed_a = 0, failed_b = 0;
+#pragma omp parallel sections num_threads(2)
+    {
+#pragma omp section
+        {
+            SinganConvSerial(1);
+            failed_a = a();
+            SinganConvSerial(0);
+        }
+#pragma omp section
+        {
+            SinganConvSerial(1);
+            failed_b = b();
+            SinganConvSerial(0);
+        }
+    }
+    return failed_a || failed_b;
+}
+
+// The penalty's pass over the mix: its forward, the gradient of sum D at the mix (keeping what
+// that gradient's own backward needs), the penalty, and its weight gradients into grads and tail.
+// The pass's batch statistics stay in ws.pass for the caller's running averages.
+int penalty_pass(const Net &net, const View &real, const View &fake, float alpha, float weight, Workspace &ws,
+                 std::vector<Grads> &grads, Grads &tail, double &penalty) {
+    const int depth = int(net.blocks.size());
+    Pass &pass = ws.pass;
     // The penalty: the mix's forward, then the gradient of sum D at the mix, keeping what its own
     // backward needs.
     Map &mix = ws.u;
     mix.resize(real.shape[0], real.shape[1], real.shape[2], real.shape[3]);
     for (int64_t i = 0; i < mix.size(); ++i) mix.data[i] = alpha * real.data[i] + (1.0f - alpha) * fake.data[i];
     if (forward(net, mix.ptr(), mix.shape, pass)) return 1;
-    follow(pass, net, new_weight, mean_out, var_out);
     float slope = net.slope;
     fill(ws.ones, pass.out.shape, 1.0f);
     ws.gy.resize(size_t(depth));
@@ -402,7 +455,7 @@ int critic_step(int nparam, void **params, int *ndims, int64_t **shapes) {
     const double count = double(n * pixels);
     Map &u = ws.u;  // the mix is no longer needed
     u.resize(grad.shape[0], grad.shape[1], grad.shape[2], grad.shape[3]);
-    double penalty = 0;
+    penalty = 0;
     for (int64_t b = 0; b < n; ++b) {
         for (int64_t i = 0; i < pixels; ++i) {
             double sq = 0;
@@ -447,6 +500,64 @@ int critic_step(int nparam, void **params, int *ndims, int64_t **shapes) {
     // What the penalty's backward took in at each conv output, through the mix pass's forward.
     if (backward(net, pass, nullptr, &ws.inject, grads, tail, ws)) return 1;
 
+    return 0;
+}
+
+int critic_step(int nparam, void **params, int *ndims, int64_t **shapes) {
+    const int rest = nparam - FIXED_INPUTS - 2 - 1 - 2;  // minus the tail's two inputs, terms, tail's grads
+    const int per_block = BLOCK_INPUTS + BLOCK_GRADS + BLOCK_STATS;
+    if (rest < per_block || rest % per_block != 0) return 1;
+    const int depth = rest / per_block;
+    auto view = [&](int i) { return View{static_cast<float *>(params[i]), shapes[i], ndims[i]}; };
+    const View real = view(0), fake = view(1);
+    const float alpha = *static_cast<float *>(params[2]);
+    const float *settings = static_cast<float *>(params[3]);
+    const float weight = settings[0], new_weight = settings[2];
+    if (real.ndim != 4 || fake.ndim != 4) return 1;
+    Net net;
+    net.slope = settings[1];
+    for (int i = 0; i < depth; ++i) {
+        const int at = FIXED_INPUTS + BLOCK_INPUTS * i;
+        net.blocks.push_back({view(at), view(at + 1), view(at + 2), view(at + 3), view(at + 4), view(at + 5)});
+    }
+    const int tail_at = FIXED_INPUTS + BLOCK_INPUTS * depth;
+    net.w_tail = view(tail_at);
+    net.b_tail = view(tail_at + 1);
+    int out = tail_at + 2;
+    float *terms = static_cast<float *>(params[out++]);
+    std::vector<Grads> grads;
+    std::vector<View> mean_out, var_out;
+    Grads tail;
+    out = outputs(params, ndims, shapes, out, depth, grads, tail, mean_out, var_out);
+    if (out != nparam) return 1;
+    start(net, grads, tail, mean_out, var_out);
+
+    // Two tasks, on two threads when the step is small (see in_parallel): the real and fake
+    // passes, and the penalty's pass over the mix, each with its own workspace; the mix's
+    // gradients go to the second workspace's buffers and are added after both are done.
+    Workspace &ws = workspace(0), &wm = workspace(1);
+    std::vector<Grads> mix_grads;
+    Grads mix_tail;
+    private_grads(net, wm, mix_grads, mix_tail);
+    double score[2], penalty = 0;
+    auto real_and_fake = [&]() -> int {
+        // -mean D(real) and +mean D(fake): each pass's backward from a constant score gradient.
+        Pass &pass = ws.pass;
+        const View *inputs[2] = {&real, &fake};
+        for (int which = 0; which < 2; ++which) {
+            if (forward(net, inputs[which]->data, inputs[which]->shape, pass)) return 1;
+            follow(pass, net, new_weight, mean_out, var_out);
+            score[which] = mean_of(pass.out);
+            fill(ws.ones, pass.out.shape, float((which == 0 ? -1.0 : 1.0) / double(pass.out.size())));
+            if (backward(net, pass, &ws.ones, nullptr, grads, tail, ws)) return 1;
+        }
+        return 0;
+    };
+    auto mix_pass = [&]() -> int { return penalty_pass(net, real, fake, alpha, weight, wm, mix_grads, mix_tail, penalty); };
+    if (run_tasks(in_parallel(net, real.shape), real_and_fake, mix_pass)) return 1;
+    follow(wm.pass, net, new_weight, mean_out, var_out);  // the mix's statistics come last
+    add_grads(net, mix_grads, mix_tail, grads, tail);
+
     terms[1] = float(score[0]);
     terms[2] = float(score[1]);
     terms[3] = float(penalty);
@@ -473,8 +584,7 @@ int generator_step(int nparam, void **params, int *ndims, int64_t **shapes, int 
     const View real = view(0), padded = view(1), rec_prev = view(2), at_fake = view(3);
     const float *settings = static_cast<float *>(params[4]);
     const float weight = settings[0], new_weight = settings[2];
-    Workspace &ws = workspace();
-    Pass &saved = ws.saved;
+    Pass &saved = workspace(0).saved;
     saved.a.resize(size_t(depth) + 1);
     saved.c.resize(size_t(depth));
     saved.y.resize(size_t(depth));
@@ -498,27 +608,39 @@ int generator_step(int nparam, void **params, int *ndims, int64_t **shapes, int 
     if (at != nparam) return 1;
     start(net, grads, tail, mean_out, var_out);
 
-    // The adversarial gradient through the saved graph: d(-mean D)/d fake, through the tanh.
-    Map &seed = ws.seed;
-    seed.resize(at_fake.shape[0], at_fake.shape[1], at_fake.shape[2], at_fake.shape[3]);
-    for (int64_t i = 0; i < seed.size(); ++i) seed.data[size_t(i)] = at_fake.data[i] * (1.0f - t.data[i] * t.data[i]);
-    if (backward(net, saved, &seed, nullptr, grads, tail, ws)) return 1;
-
-    // The reconstruction: weight * mean((tanh(G(padded)) + rec_prev - real)^2), and its backward.
-    Pass &pass = ws.pass;
-    if (forward(net, padded.data, padded.shape, pass)) return 1;
-    follow(pass, net, new_weight, mean_out, var_out);
-    const Map &out = pass.out;
-    seed.resize(out.shape[0], out.shape[1], out.shape[2], out.shape[3]);
-    const double count = double(out.size());
-    double sum = 0;
-    for (int64_t i = 0; i < out.size(); ++i) {
-        const float tanh_out = std::tanh(out.data[size_t(i)]);
-        const float diff = tanh_out + rec_prev.data[i] - real.data[i];
-        sum += double(diff) * double(diff);
-        seed.data[size_t(i)] = float(2.0 * weight * double(diff) / count) * (1.0f - tanh_out * tanh_out);
-    }
-    if (backward(net, pass, &seed, nullptr, grads, tail, ws)) return 1;
+    // Two tasks, on two threads when the step is small (in_parallel): the adversarial gradient
+    // through the saved graph, d(-mean D)/d fake through the tanh; and the reconstruction,
+    // weight * mean((tanh(G(padded)) + rec_prev - real)^2), its running statistics and backward,
+    // into its own gradient buffers, added after both are done.
+    Workspace &wa = workspace(0), &wr = workspace(1);
+    std::vector<Grads> rec_grads;
+    Grads rec_tail;
+    private_grads(net, wr, rec_grads, rec_tail);
+    double sum = 0, count = 1;
+    auto adversarial = [&]() -> int {
+        Map &seed = wa.seed;
+        seed.resize(at_fake.shape[0], at_fake.shape[1], at_fake.shape[2], at_fake.shape[3]);
+        for (int64_t i = 0; i < seed.size(); ++i) seed.data[size_t(i)] = at_fake.data[i] * (1.0f - t.data[i] * t.data[i]);
+        return backward(net, saved, &seed, nullptr, grads, tail, wa);
+    };
+    auto reconstruction = [&]() -> int {
+        Pass &pass = wr.pass;
+        if (forward(net, padded.data, padded.shape, pass)) return 1;
+        follow(pass, net, new_weight, mean_out, var_out);
+        const Map &out = pass.out;
+        Map &seed = wr.seed;
+        seed.resize(out.shape[0], out.shape[1], out.shape[2], out.shape[3]);
+        count = double(out.size());
+        for (int64_t i = 0; i < out.size(); ++i) {
+            const float tanh_out = std::tanh(out.data[size_t(i)]);
+            const float diff = tanh_out + rec_prev.data[i] - real.data[i];
+            sum += double(diff) * double(diff);
+            seed.data[size_t(i)] = float(2.0 * weight * double(diff) / count) * (1.0f - tanh_out * tanh_out);
+        }
+        return backward(net, pass, &seed, nullptr, rec_grads, rec_tail, wr);
+    };
+    if (run_tasks(in_parallel(net, padded.shape), adversarial, reconstruction)) return 1;
+    add_grads(net, rec_grads, rec_tail, grads, tail);
     const double mse = sum / count;
     terms[0] = float(weight * mse);
     terms[1] = float(mse);
