@@ -130,6 +130,33 @@ class RecordedFake(nn.Cell):
         return (loss, at_fake) + inputs + convs + activated + (t,)
 
 
+class NativeRecordedFake(nn.Cell):
+    """``RecordedFake`` (wgan-gp) as one kernel (``kernels/steps.cc``): the same outputs, the fake's
+    score and gradient, the saved graph, and the critic's running statistics as its pass over the
+    fake leaves them, assigned here."""
+
+    def __init__(self, generator: Generator, critic: Critic):
+        super().__init__()
+        from adapters.mindspore.aot import kernel_op
+
+        self.generator = generator
+        g_blocks = [generator.net.head] + list(generator.net.body)
+        d_blocks = [critic.net.head] + list(critic.net.body)
+        self.depth = depth = len(g_blocks)
+        self.inputs = ParameterTuple(_kernel_inputs(g_blocks, generator.net.tail) + _kernel_inputs(d_blocks, critic.net.tail))
+        self.statistics = ParameterTuple([p for b in d_blocks for p in (b.bn.moving_mean, b.bn.moving_variance)])
+        self.settings = Tensor([d_blocks[0].act.slope, d_blocks[0].bn.momentum], ms.float32)
+        outputs = 2 + (3 * depth + 2) + 2 * depth  # loss, gradient, saved graph, statistics
+        self.kernel = kernel_op(f"SinganRecordFake{depth}", 3 + len(self.inputs), outputs)
+
+    def construct(self, x, prev):
+        out = self.kernel(self.generator.pad(x), prev, self.settings, *self.inputs)
+        loss = out[0][0]
+        for p, value in zip(self.statistics, out[-2 * self.depth :]):
+            loss = ops.depend(loss, ops.assign(p, value))
+        return (loss,) + out[1 : 2 + 3 * self.depth + 2]
+
+
 def _saved(graph, depth: int):
     """``RecordedFake``'s saved graph as (conv inputs, conv outputs, activation inputs, tanh output)."""
     n = depth + 1  # blocks: the graph holds n + 1 inputs, then n of each saved kind, then t
@@ -413,10 +440,12 @@ class GeneratorSteps:
         self.mode = cfg.generator_fake
         reconstruction = ReconstructionLoss(generator, weight=cfg.reconstruction_weight)
         if self.mode == "stale":
-            self.record = RecordedFake(generator, critic, kind=cfg.loss)
             if native_generator(execution, len(generator.net.body) + 1):
+                native_record = cfg.loss == "wgan-gp"
+                self.record = NativeRecordedFake(generator, critic) if native_record else RecordedFake(generator, critic, kind=cfg.loss)
                 self.step = NativeStaleStep(generator, optimizer, weight=cfg.reconstruction_weight)
             else:
+                self.record = RecordedFake(generator, critic, kind=cfg.loss)
                 self.step = StaleStep(generator, reconstruction, optimizer)
             self.record.set_train()
             self.step.set_train()

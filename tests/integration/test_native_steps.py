@@ -321,3 +321,45 @@ def test_training_takes_the_native_generator_step_only_compiled(ms):
     assert native_generator("graph", 4)
     assert not native_generator("eager", 4)  # "split" runs the generator steps eagerly
     assert not native_generator("graph", 9)
+
+
+@pytest.mark.parametrize("channels, min_channels, layers, height, width", CASES[:3])
+def test_the_native_record_pass_equals_the_autodiff_one(ms, channels, min_channels, layers, height, width):
+    """``NativeRecordedFake`` against ``RecordedFake``: the fake's score and its gradient, every
+    saved map, the critic's running statistics; the generator's statistics untouched by both."""
+    from adapters.mindspore.networks import Critic, Generator, initialise, named_parameters, to_tensor
+    from adapters.mindspore.steps import NativeRecordedFake, RecordedFake
+    from domain.networks import layer_widths
+
+    net = NetworkConfig(channels=channels, min_channels=min_channels, max_channels=channels, num_layers=layers)
+    widths = layer_widths(0, net)
+    rng = np.random.default_rng(8)
+    x, prev = (to_tensor(rng.uniform(-1, 1, (3, height, width)).astype(np.float32)) for _ in range(2))
+    results = {}
+    for way in ("native", "autodiff"):
+        generator, critic = Generator(widths, net), Critic(widths, net)
+        generator.update_parameters_name(f"rg{way}{channels}_{layers}.")
+        critic.update_parameters_name(f"rd{way}{channels}_{layers}.")
+        init = np.random.default_rng(9)
+        initialise(generator, init)
+        initialise(critic, init)
+        for name, p in named_parameters(critic).items():
+            if name.endswith("weight"):
+                p.set_data(p.value() * 10)
+        generator.set_train()
+        critic.set_train()
+        before = {k: v.asnumpy() for k, v in named_parameters(generator).items() if "moving" in k}
+        record = NativeRecordedFake(generator, critic) if way == "native" else RecordedFake(generator, critic, kind="wgan-gp")
+        record.set_train()
+        out = [t.asnumpy() for t in record(x, prev)]
+        statistics = [p.asnumpy() for name, p in critic.parameters_and_names() if ".moving_" in name]
+        after = {k: v.asnumpy() for k, v in named_parameters(generator).items() if "moving" in k}
+        assert all(np.array_equal(before[k], after[k]) for k in before)  # the generator's statistics stay
+        results[way] = (out, statistics)
+    (out, statistics), (want, want_statistics) = results["native"], results["autodiff"]
+    assert len(out) == len(want) == 2 + 3 * (layers - 1) + 2
+    for i, (got, ref) in enumerate(zip(out, want)):
+        assert np.shape(got) == np.shape(ref), i
+        np.testing.assert_allclose(got, ref, rtol=1e-4, atol=1e-4 * np.abs(ref).max(), err_msg=str(i))
+    for got, ref in zip(statistics, want_statistics):
+        np.testing.assert_allclose(got, ref, rtol=1e-5, atol=1e-6)

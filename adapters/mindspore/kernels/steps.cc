@@ -376,13 +376,16 @@ void add_grads(const Net &net, const std::vector<Grads> &from, const Grads &from
 
 // Whether a step's two tasks run on two threads, each convolution in its task's thread: when the
 // process has two threads or more and the net's largest convolution at this input is below
-// SINGAN_STEP_PARALLEL_MFLOP (default 100 million FLOPs). Below that, waking oneDNN's threads for
-// each convolution (about 60 a critic step) costs more than they save; above it, each convolution
-// uses every thread and the tasks run in turn, holding one task's maps at a time.
+// SINGAN_STEP_PARALLEL_MFLOP (default 500 million FLOPs). There, waking oneDNN's second thread for
+// each convolution (about 60 a critic step) costs more than it saves: a critic step took 15 ms
+// against 29 ms at 43x64 with 32 channels, 46 against 66 ms at 84x96. Above it, each convolution
+// uses every thread and the tasks run in turn, holding one task's maps at a time (at 135x155 with
+// 64 channels, 1.3 GFLOP a conv, two threads were 9% faster for the critic, 8% slower for the
+// generator; 2026-12-05, Xeon with AVX-512, 2 cores).
 bool in_parallel(const Net &net, const int64_t *input) {
     static const double below = [] {
         const char *v = std::getenv("SINGAN_STEP_PARALLEL_MFLOP");
-        return (v ? std::atof(v) : 100.0) * 1e6;
+        return (v ? std::atof(v) : 500.0) * 1e6;
     }();
     if (omp_get_max_threads() < 2) return false;
     int64_t h = input[2], w = input[3];
@@ -567,6 +570,93 @@ int critic_step(int nparam, void **params, int *ndims, int64_t **shapes) {
 
 }  // namespace
 
+// The official generator steps' record pass (steps.py, RecordedFake): the generator's train-mode
+// pass from the batch statistics (its running statistics untouched, as the official makes this
+// pass once, in the critic step), the fake, the critic's score of it and that score's gradient at
+// the fake, and what a backward pass through the generator needs, as autograd saves it.
+//   SinganRecordFake<B>(padded x, prev, settings, [generator: w, b, gamma, beta, mean, var] x B,
+//                       w_tail, b_tail, [critic: the same] x B, w_tail, b_tail)
+//     -> -mean D(fake), d/dfake, [block input] x (B + 1), [conv output] x B, [BatchNorm output] x B,
+//        tanh output, [critic running mean, var] x B (one update, from the pass over the fake)
+// settings = (LeakyReLU slope, the running statistics' weight of a new batch). wgan-gp only.
+int record_fake(int nparam, void **params, int *ndims, int64_t **shapes, int depth) {
+    auto view = [&](int i) { return View{static_cast<float *>(params[i]), shapes[i], ndims[i]}; };
+    const View x = view(0), prev = view(1);
+    const float *settings = static_cast<float *>(params[2]);
+    const float new_weight = settings[1];
+    int at = 3;
+    Net nets[2];
+    for (Net &net : nets) {
+        net.slope = settings[0];
+        for (int i = 0; i < depth; ++i, at += BLOCK_INPUTS)
+            net.blocks.push_back({view(at), view(at + 1), view(at + 2), view(at + 3), view(at + 4), view(at + 5)});
+        net.w_tail = view(at);
+        net.b_tail = view(at + 1);
+        at += 2;
+    }
+    const Net &generator = nets[0], &critic = nets[1];
+    float *loss = static_cast<float *>(params[at++]);
+    float *at_fake = static_cast<float *>(params[at++]);
+    const int saved_at = at;
+    at += 3 * depth + 2;
+    std::vector<View> mean_out, var_out;
+    for (int i = 0; i < depth; ++i, at += BLOCK_STATS) {
+        mean_out.push_back(view(at));
+        var_out.push_back(view(at + 1));
+    }
+    if (at != nparam) return 1;
+    for (int i = 0; i < depth; ++i) {
+        const Block &blk = critic.blocks[size_t(i)];
+        std::memcpy(mean_out[size_t(i)].data, blk.mean.data, sizeof(float) * size_t(count_of(blk.mean)));
+        std::memcpy(var_out[size_t(i)].data, blk.var.data, sizeof(float) * size_t(count_of(blk.var)));
+    }
+    Workspace &ws = workspace(0), &wd = workspace(1);
+    Pass &g = ws.pass;
+    if (forward(generator, x.data, x.shape, g)) return 1;
+    // The saved graph: the block inputs (the padded input first, the tail's input last), the conv
+    // and BatchNorm outputs, then the fake's tanh; the fake itself goes on to the critic.
+    auto put = [&](int index, const Map &m) { std::memcpy(params[index], m.cptr(), sizeof(float) * size_t(m.size())); };
+    int out = saved_at;
+    for (int i = 0; i <= depth; ++i) put(out++, g.a[size_t(i)]);
+    for (int i = 0; i < depth; ++i) put(out++, g.c[size_t(i)]);
+    for (int i = 0; i < depth; ++i) put(out++, g.y[size_t(i)]);
+    float *t = static_cast<float *>(params[out]);
+    Map &fake = ws.seed;
+    fake.resize(prev.shape[0], prev.shape[1], prev.shape[2], prev.shape[3]);
+    if (fake.size() != g.out.size()) return 1;
+    for (int64_t i = 0; i < fake.size(); ++i) {
+        t[i] = std::tanh(g.out.data[size_t(i)]);
+        fake.data[size_t(i)] = t[i] + prev.data[i];
+    }
+    Pass &d = wd.pass;
+    if (forward(critic, fake.ptr(), fake.shape, d)) return 1;
+    follow(d, critic, new_weight, mean_out, var_out);
+    *loss = float(-mean_of(d.out));
+    // d(-mean D)/d fake: the critic's data backward from a constant score gradient.
+    float slope = critic.slope;
+    fill(wd.ones, d.out.shape, float(-1.0 / double(d.out.size())));
+    if (conv_data(wd.ones, critic.w_tail, wd.g)) return 1;
+    std::vector<float> unused_gamma, unused_beta;
+    for (int k = depth; k-- > 0;) {
+        const Block &blk = critic.blocks[size_t(k)];
+        if (leaky_grad(d.y[size_t(k)], wd.g, &slope, wd.g2)) return 1;
+        unused_gamma.resize(size_t(blk.gamma.shape[0]));
+        unused_beta.resize(size_t(blk.gamma.shape[0]));
+        if (batchnorm_grad(wd.g2, d.c[size_t(k)], blk, wd.tmp, unused_gamma.data(), unused_beta.data())) return 1;
+        if (conv_data(wd.tmp, blk.w, wd.g)) return 1;
+    }
+    if (wd.g.size() != fake.size()) return 1;
+    std::memcpy(at_fake, wd.g.cptr(), sizeof(float) * size_t(fake.size()));
+    return 0;
+}
+
+#define SINGAN_RECORD_FAKE(depth)                                                                            \
+    int SinganRecordFake##depth(int nparam, void **params, int *ndims, int64_t **shapes, const char **, void *, \
+                                void *) {                                                                    \
+        if (nparam != 11 + 17 * (depth)) return 1;                                                           \
+        return record_fake(nparam, params, ndims, shapes, depth);                                            \
+    }
+
 // The official generator step through the saved graph of the last critic step's fake (steps.py,
 // RecordedFake and StaleStep): the adversarial gradient is a backward pass through that graph with
 // the current weights (each weight gradient from a saved input, each input gradient through the
@@ -680,4 +770,12 @@ SINGAN_GENERATOR_STEP(5)
 SINGAN_GENERATOR_STEP(6)
 SINGAN_GENERATOR_STEP(7)
 SINGAN_GENERATOR_STEP(8)
+SINGAN_RECORD_FAKE(1)
+SINGAN_RECORD_FAKE(2)
+SINGAN_RECORD_FAKE(3)
+SINGAN_RECORD_FAKE(4)
+SINGAN_RECORD_FAKE(5)
+SINGAN_RECORD_FAKE(6)
+SINGAN_RECORD_FAKE(7)
+SINGAN_RECORD_FAKE(8)
 }  // extern "C"
