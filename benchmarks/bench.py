@@ -222,10 +222,14 @@ def step_times(backend, job, *, repeats: int) -> tuple[float, float]:
 
     cfg = job.train
     generator, critic = backend._new_cells(job.scale)  # noqa: SLF001  (a benchmark may look inside)
-    d = make_critic_step(critic, generator, make_adam(critic, cfg.lr_critic, cfg), cfg, execution=job.execution)
+    from domain.networks import largest_conv_flops
+
+    flops = largest_conv_flops(job.shape, job.scale, job.network)
+    d = make_critic_step(critic, generator, make_adam(critic, cfg.lr_critic, cfg), cfg, execution=job.execution,
+                         flops=flops)
     generator_execution = "eager" if job.execution in ("split", "eager") else "graph"
     g = make_generator_steps(generator, critic, make_adam(generator, cfg.lr_generator, cfg), cfg,
-                             execution=generator_execution)
+                             execution=generator_execution, flops=flops)
     x = to_tensor(job.real)
     alpha = Tensor(np.float32(0.5))
     timings = []

@@ -61,6 +61,15 @@ def conv_flops(shape: tuple[int, int], scale: int, cfg: NetworkConfig = NetworkC
     return sum(2 * h * w * c_in * c_out * k2 for c_in, c_out, h, w in conv_layers(shape, scale, cfg, out_channels=out_channels))
 
 
+def largest_conv_flops(shape: tuple[int, int], scale: int, cfg: NetworkConfig = NetworkConfig()) -> int:
+    """Multiply-adds x 2 of the largest single conv of a scale's generator on its padded input
+    (the generator's convs see ``2 * padding`` px more than the critic's, so this bounds both)."""
+    pad = 2 * generator_padding(cfg)
+    k2 = cfg.kernel_size**2
+    padded = (shape[0] + pad, shape[1] + pad)
+    return max(2 * h * w * c_in * c_out * k2 for c_in, c_out, h, w in conv_layers(padded, scale, cfg))
+
+
 def generator_padding(cfg: NetworkConfig = NetworkConfig()) -> int:
     """Zero padding (px per side) that makes an unpadded conv stack return its input's size."""
     return cfg.num_layers * (cfg.kernel_size - 1) // 2

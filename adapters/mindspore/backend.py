@@ -24,7 +24,7 @@ from adapters.mindspore.networks import (
 from adapters.mindspore.steps import make_adam, make_critic_step, make_generator_steps, set_learning_rate
 from domain.config import NetworkConfig, TrainConfig
 from domain.errors import NotAModel
-from domain.networks import layer_widths
+from domain.networks import largest_conv_flops, layer_widths
 from domain.noise import draw_noise, noise_channels
 from domain.ports import IterationCallback, ScaleJob
 from domain.pyramid import Shape
@@ -135,8 +135,10 @@ class MindSporePyramid:
         generator_execution = "eager" if job.execution in ("split", "eager") else "graph"
         g_adam = make_adam(generator, cfg.lr_generator, cfg)
         d_adam = make_adam(critic, cfg.lr_critic, cfg)
-        critic_step = make_critic_step(critic, generator, d_adam, cfg, execution=job.execution)
-        generator_steps = make_generator_steps(generator, critic, g_adam, cfg, execution=generator_execution)
+        flops = largest_conv_flops(job.shape, job.scale, job.network)  # small scales: the step kernels
+        critic_step = make_critic_step(critic, generator, d_adam, cfg, execution=job.execution, flops=flops)
+        generator_steps = make_generator_steps(generator, critic, g_adam, cfg, execution=generator_execution,
+                                               flops=flops)
 
         amplitude = job.amplitudes[job.scale]
         channels = noise_channels(job.scale, job.network.coarsest_noise_channels)

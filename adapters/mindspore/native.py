@@ -65,18 +65,21 @@ def choose(requested: str, library: Path | None, failure: str) -> ConvChoice:
 
 
 def check_tuning(environ) -> None:
-    """The compiled convolutions' two tuning variables, which ``kernels/conv.cc`` reads as given:
-    ``SINGAN_CONV_SERIAL_MFLOP`` a number of MFLOP (below it, a convolution runs in the
-    calling thread) and ``SINGAN_CONV_LAYOUT`` three activation layouts (forward, backward data,
-    backward weights), each nchw, nhwc or any (oneDNN's choice)."""
-    serial = environ.get("SINGAN_CONV_SERIAL_MFLOP")
-    if serial is not None:
-        try:
-            ok = float(serial) >= 0
-        except ValueError:
-            ok = False
-        if not ok:
-            raise ConfigError(f"SINGAN_CONV_SERIAL_MFLOP must be a number of MFLOP, 0 or more, got {serial!r}")
+    """The compiled kernels' tuning variables, which ``kernels/conv.cc`` and ``kernels/steps.cc``
+    read as given: ``SINGAN_CONV_SERIAL_MFLOP`` a number of MFLOP (below it, a convolution runs in
+    the calling thread), ``SINGAN_NATIVE_STEPS_MFLOP`` one too (scales whose largest conv is below
+    it train on the step kernels, ``steps.native_below``), and ``SINGAN_CONV_LAYOUT`` three
+    activation layouts (forward, backward data, backward weights), each nchw, nhwc or any
+    (oneDNN's choice)."""
+    for name in ("SINGAN_CONV_SERIAL_MFLOP", "SINGAN_NATIVE_STEPS_MFLOP"):
+        value = environ.get(name)
+        if value is not None:
+            try:
+                ok = float(value) >= 0
+            except ValueError:
+                ok = False
+            if not ok:
+                raise ConfigError(f"{name} must be a number of MFLOP, 0 or more, got {value!r}")
     layout = environ.get("SINGAN_CONV_LAYOUT")
     if layout is not None:
         parts = layout.split(",")

@@ -14,6 +14,8 @@ passes: the pass that makes the fake leaves them as they were.
 """
 from __future__ import annotations
 
+import os
+
 import mindspore as ms
 from mindspore import ParameterTuple, Tensor, nn, ops
 
@@ -400,28 +402,41 @@ class NativeCriticStep(nn.Cell):
 MAX_NATIVE_DEPTH = 8  # kernels/steps.cc's entry points: critics of 2 to 9 layers
 
 
-def native_critic(cfg: TrainConfig, execution: str, depth: int) -> bool:
+def native_below() -> float:
+    """FLOPs of a scale's largest conv below which its steps run on the step kernels
+    (``SINGAN_NATIVE_STEPS_MFLOP`` million, default 500; kernels/steps.cc reads the same variable
+    to run their two tasks on two threads). There the kernels take half the time of the autodiff
+    graphs; above it the convolutions dominate and the autodiff graphs, whose memory MindSpore
+    reuses from graph to graph, hold less than the kernels' own maps (a 250 px paper run peaked
+    at 3.2 GB with the kernels at every scale, 2.2 GB without). 0 turns them off."""
+    return float(os.environ.get("SINGAN_NATIVE_STEPS_MFLOP", "500")) * 1e6  # checked by native.check_tuning
+
+
+def native_critic(cfg: TrainConfig, execution: str, depth: int, flops: float = 0.0) -> bool:
     """Whether the critic step runs as ``NativeCriticStep``: on the compiled kernels, for the
     wgan-gp loss, compiled (``graph`` and ``split`` executions; ``eager`` keeps the op-by-op step),
-    for critics of at most ``MAX_NATIVE_DEPTH`` blocks before the tail."""
+    for critics of at most ``MAX_NATIVE_DEPTH`` blocks before the tail whose largest conv costs
+    ``flops`` below ``native_below()``."""
     from adapters.mindspore.conv import compiled_kernels
 
-    return cfg.loss == "wgan-gp" and execution != "eager" and depth <= MAX_NATIVE_DEPTH and compiled_kernels()
+    return (cfg.loss == "wgan-gp" and execution != "eager" and depth <= MAX_NATIVE_DEPTH and flops < native_below()
+            and compiled_kernels())
 
 
-def native_generator(execution: str, depth: int) -> bool:
+def native_generator(execution: str, depth: int, flops: float = 0.0) -> bool:
     """Whether the official generator steps (``generator_fake="stale"``) run as
     ``NativeStaleStep``: on the compiled kernels, compiled (not under ``split`` or ``eager``), for
-    generators of at most ``MAX_NATIVE_DEPTH`` blocks before the tail."""
+    generators of at most ``MAX_NATIVE_DEPTH`` blocks before the tail, below ``native_below()``."""
     from adapters.mindspore.conv import compiled_kernels
 
-    return execution == "graph" and depth <= MAX_NATIVE_DEPTH and compiled_kernels()
+    return execution == "graph" and depth <= MAX_NATIVE_DEPTH and flops < native_below() and compiled_kernels()
 
 
 def make_critic_step(critic: Critic, generator: Generator, optimizer: nn.Adam, cfg: TrainConfig, *,
-                     execution: str = "graph") -> nn.Cell:
-    """step(real, x, prev, alpha) -> (loss, (d_real, d_fake, penalty)); the fake is made inside."""
-    if native_critic(cfg, execution, len(critic.net.body) + 1):
+                     execution: str = "graph", flops: float = 0.0) -> nn.Cell:
+    """step(real, x, prev, alpha) -> (loss, (d_real, d_fake, penalty)); the fake is made inside.
+    ``flops``: the scale's largest conv (``domain.networks.largest_conv_flops``)."""
+    if native_critic(cfg, execution, len(critic.net.body) + 1, flops):
         step = NativeCriticStep(critic, generator, optimizer, gp_weight=cfg.gp_weight)
     else:
         step = TrainStep(CriticLoss(critic, generator, kind=cfg.loss, gp_weight=cfg.gp_weight), optimizer)
@@ -435,12 +450,12 @@ class GeneratorSteps:
     tensors (read them only when they are logged: reading is a host-device sync point)."""
 
     def __init__(self, generator: Generator, critic: Critic, optimizer: nn.Adam, cfg: TrainConfig, *,
-                 execution: str = "graph"):
+                 execution: str = "graph", flops: float = 0.0):
         self.count = cfg.generator_steps
         self.mode = cfg.generator_fake
         reconstruction = ReconstructionLoss(generator, weight=cfg.reconstruction_weight)
         if self.mode == "stale":
-            if native_generator(execution, len(generator.net.body) + 1):
+            if native_generator(execution, len(generator.net.body) + 1, flops):
                 native_record = cfg.loss == "wgan-gp"
                 self.record = NativeRecordedFake(generator, critic) if native_record else RecordedFake(generator, critic, kind=cfg.loss)
                 self.step = NativeStaleStep(generator, optimizer, weight=cfg.reconstruction_weight)
@@ -478,5 +493,5 @@ class GeneratorSteps:
 
 
 def make_generator_steps(generator: Generator, critic: Critic, optimizer: nn.Adam, cfg: TrainConfig, *,
-                         execution: str = "graph") -> GeneratorSteps:
-    return GeneratorSteps(generator, critic, optimizer, cfg, execution=execution)
+                         execution: str = "graph", flops: float = 0.0) -> GeneratorSteps:
+    return GeneratorSteps(generator, critic, optimizer, cfg, execution=execution, flops=flops)

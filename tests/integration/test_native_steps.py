@@ -219,6 +219,9 @@ def test_training_takes_the_native_step_only_where_it_applies(ms):
     assert not native_critic(TrainConfig(loss="wgan-gp"), "eager", 4)
     assert not native_critic(TrainConfig(loss="zero-gp"), "graph", 4)
     assert not native_critic(TrainConfig(loss="lsgan"), "graph", 4)
+    # Scales whose convolutions are large train on the autodiff graphs (memory: README "Speed").
+    assert native_critic(TrainConfig(loss="wgan-gp"), "graph", 4, flops=499e6)
+    assert not native_critic(TrainConfig(loss="wgan-gp"), "graph", 4, flops=501e6)
 
 
 def _generator_case(ms, net: NetworkConfig, tag: str, shape):
@@ -321,6 +324,7 @@ def test_training_takes_the_native_generator_step_only_compiled(ms):
     assert native_generator("graph", 4)
     assert not native_generator("eager", 4)  # "split" runs the generator steps eagerly
     assert not native_generator("graph", 9)
+    assert not native_generator("graph", 4, flops=501e6)
 
 
 @pytest.mark.parametrize("channels, min_channels, layers, height, width", CASES[:3])

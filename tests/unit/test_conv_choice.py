@@ -37,6 +37,7 @@ def test_an_unknown_choice_lists_the_valid_ones():
 
 
 @pytest.mark.parametrize("environ", [{}, {"SINGAN_CONV_SERIAL_MFLOP": "0"}, {"SINGAN_CONV_SERIAL_MFLOP": "12.5"},
+                                     {"SINGAN_NATIVE_STEPS_MFLOP": "0"}, {"SINGAN_NATIVE_STEPS_MFLOP": "1e4"},
                                      {"SINGAN_CONV_LAYOUT": "any,any,nchw"}, {"SINGAN_CONV_LAYOUT": "nchw,nhwc,any"}])
 def test_valid_tuning_passes(environ):
     check_tuning(environ)
@@ -45,6 +46,7 @@ def test_valid_tuning_passes(environ):
 @pytest.mark.parametrize("environ, message", [
     ({"SINGAN_CONV_SERIAL_MFLOP": "lots"}, "SINGAN_CONV_SERIAL_MFLOP must be a number"),
     ({"SINGAN_CONV_SERIAL_MFLOP": "-1"}, "SINGAN_CONV_SERIAL_MFLOP must be a number"),
+    ({"SINGAN_NATIVE_STEPS_MFLOP": "all"}, "SINGAN_NATIVE_STEPS_MFLOP must be a number"),
     ({"SINGAN_CONV_LAYOUT": "any,any"}, "SINGAN_CONV_LAYOUT must be three of nchw, nhwc, any"),
     ({"SINGAN_CONV_LAYOUT": "nchw,nchw,blocked"}, "got 'nchw,nchw,blocked'"),
     ({"SINGAN_CONV_LAYOUT": "NCHW,any,any"}, "SINGAN_CONV_LAYOUT must be"),

@@ -140,3 +140,13 @@ def test_the_critic_trims_kernel_size_minus_one_per_layer(cfg, shape):
 
 def test_the_official_critic_maps_25x34_to_a_15x24_patch_map():
     assert critic_output_shape((25, 34)) == (15, 24)
+
+
+def test_the_largest_conv_is_the_widest_layer_on_the_padded_input():
+    from domain.networks import largest_conv_flops
+
+    cfg = NetworkConfig()  # 5 layers of 32 at scale 0, padding 5 px a side
+    # head 3->32 at 40x50, then 32->32 at 38x48 (the largest), ..., tail 32->3
+    assert largest_conv_flops((32, 42), 0, cfg) == 2 * 38 * 48 * 32 * 32 * 9
+    narrowing = NetworkConfig(channels=64, min_channels=16)
+    assert largest_conv_flops((32, 42), 0, narrowing) == max(2 * 40 * 50 * 3 * 64 * 9, 2 * 38 * 48 * 64 * 32 * 9)

@@ -93,6 +93,8 @@ struct Engine {
     std::mutex lock;  // MindSpore may launch kernels from several threads; the plans are shared
     dnnl_engine_t engine = nullptr;
     std::map<std::array<int64_t, 8>, Plan> plans;  // never erased: a found plan stays valid unlocked
+    std::mutex shared_lock;  // held by a convolution on the shared buffers
+    Buffers shared;  // for convolutions that may use every thread: one set, however many threads call
 };
 
 Engine &engine() {
@@ -100,8 +102,10 @@ Engine &engine() {
     return instance;
 }
 
-// What one calling thread needs of its own: its stream (on its own pool) and scratch buffers, so
-// threads can run convolutions at once (kernels/steps.cc runs a step's passes on two threads).
+// What one calling thread needs of its own: its stream (on its own pool), and scratch buffers for
+// the convolutions it runs in itself while another thread runs others (kernels/steps.cc runs a
+// step's two tasks on two threads, SinganConvSerial). Other convolutions share Engine::shared, so
+// large scratch buffers exist once, not once for each thread MindSpore launches kernels from.
 struct Local {
     OpenMpPool pool;
     dnnl_stream_t stream = nullptr;
@@ -262,7 +266,9 @@ int run(Kind kind, const int64_t *x_shape, const int64_t *w_shape, void *big_dat
     const Plan &p = *plan_found;
     const bool tiny = 2.0 * w_shape[0] * w_shape[1] * w_shape[2] * w_shape[3] * (x_shape[2] - w_shape[2] + 1)
                      * (x_shape[3] - w_shape[3] + 1) * x_shape[0] < serial_below();
-    Buffers &b = l.buffers;
+    std::unique_lock<std::mutex> shared_guard(e.shared_lock, std::defer_lock);
+    if (!l.serial) shared_guard.lock();
+    Buffers &b = l.serial ? l.buffers : e.shared;
     Memories m;
     dnnl_memory_t big = m.wrap(p.big, e.engine, big_data), small = m.wrap(p.small, e.engine, small_data);
     dnnl_memory_t weights = m.wrap(p.weights_plain, e.engine, weights_data);

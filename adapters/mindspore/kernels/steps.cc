@@ -376,7 +376,8 @@ void add_grads(const Net &net, const std::vector<Grads> &from, const Grads &from
 
 // Whether a step's two tasks run on two threads, each convolution in its task's thread: when the
 // process has two threads or more and the net's largest convolution at this input is below
-// SINGAN_STEP_PARALLEL_MFLOP (default 500 million FLOPs). There, waking oneDNN's second thread for
+// SINGAN_NATIVE_STEPS_MFLOP (default 500 million FLOPs; steps.py trains only such scales on these
+// kernels, so this decides only for callers that set it higher). There, waking oneDNN's second thread for
 // each convolution (about 60 a critic step) costs more than it saves: a critic step took 15 ms
 // against 29 ms at 43x64 with 32 channels, 46 against 66 ms at 84x96. Above it, each convolution
 // uses every thread and the tasks run in turn, holding one task's maps at a time (at 135x155 with
@@ -384,7 +385,7 @@ void add_grads(const Net &net, const std::vector<Grads> &from, const Grads &from
 // generator; 2026-12-05, Xeon with AVX-512, 2 cores).
 bool in_parallel(const Net &net, const int64_t *input) {
     static const double below = [] {
-        const char *v = std::getenv("SINGAN_STEP_PARALLEL_MFLOP");
+        const char *v = std::getenv("SINGAN_NATIVE_STEPS_MFLOP");
         return (v ? std::atof(v) : 500.0) * 1e6;
     }();
     if (omp_get_max_threads() < 2) return false;
@@ -538,7 +539,8 @@ int critic_step(int nparam, void **params, int *ndims, int64_t **shapes) {
     // Two tasks, on two threads when the step is small (see in_parallel): the real and fake
     // passes, and the penalty's pass over the mix, each with its own workspace; the mix's
     // gradients go to the second workspace's buffers and are added after both are done.
-    Workspace &ws = workspace(0), &wm = workspace(1);
+    const bool parallel = in_parallel(net, real.shape);
+    Workspace &ws = workspace(0), &wm = workspace(parallel ? 1 : 0);  // in turn, one set of maps
     std::vector<Grads> mix_grads;
     Grads mix_tail;
     private_grads(net, wm, mix_grads, mix_tail);
@@ -557,7 +559,7 @@ int critic_step(int nparam, void **params, int *ndims, int64_t **shapes) {
         return 0;
     };
     auto mix_pass = [&]() -> int { return penalty_pass(net, real, fake, alpha, weight, wm, mix_grads, mix_tail, penalty); };
-    if (run_tasks(in_parallel(net, real.shape), real_and_fake, mix_pass)) return 1;
+    if (run_tasks(parallel, real_and_fake, mix_pass)) return 1;
     follow(wm.pass, net, new_weight, mean_out, var_out);  // the mix's statistics come last
     add_grads(net, mix_grads, mix_tail, grads, tail);
 
@@ -610,7 +612,8 @@ int record_fake(int nparam, void **params, int *ndims, int64_t **shapes, int dep
         std::memcpy(mean_out[size_t(i)].data, blk.mean.data, sizeof(float) * size_t(count_of(blk.mean)));
         std::memcpy(var_out[size_t(i)].data, blk.var.data, sizeof(float) * size_t(count_of(blk.var)));
     }
-    Workspace &ws = workspace(0), &wd = workspace(1);
+    // One set of maps: the critic's pass reuses the generator's once its maps are copied out.
+    Workspace &ws = workspace(0), &wd = ws;
     Pass &g = ws.pass;
     if (forward(generator, x.data, x.shape, g)) return 1;
     // The saved graph: the block inputs (the padded input first, the tail's input last), the conv
@@ -702,7 +705,8 @@ int generator_step(int nparam, void **params, int *ndims, int64_t **shapes, int 
     // through the saved graph, d(-mean D)/d fake through the tanh; and the reconstruction,
     // weight * mean((tanh(G(padded)) + rec_prev - real)^2), its running statistics and backward,
     // into its own gradient buffers, added after both are done.
-    Workspace &wa = workspace(0), &wr = workspace(1);
+    const bool parallel = in_parallel(net, padded.shape);
+    Workspace &wa = workspace(0), &wr = workspace(parallel ? 1 : 0);  // in turn, one set of maps
     std::vector<Grads> rec_grads;
     Grads rec_tail;
     private_grads(net, wr, rec_grads, rec_tail);
@@ -729,7 +733,7 @@ int generator_step(int nparam, void **params, int *ndims, int64_t **shapes, int 
         }
         return backward(net, pass, &seed, nullptr, rec_grads, rec_tail, wr);
     };
-    if (run_tasks(in_parallel(net, padded.shape), adversarial, reconstruction)) return 1;
+    if (run_tasks(parallel, adversarial, reconstruction)) return 1;
     add_grads(net, rec_grads, rec_tail, grads, tail);
     const double mse = sum / count;
     terms[0] = float(weight * mse);
