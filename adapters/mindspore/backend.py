@@ -21,7 +21,13 @@ from adapters.mindspore.networks import (
     run_inference,
     to_tensor,
 )
-from adapters.mindspore.steps import make_adam, make_critic_step, make_generator_steps, set_learning_rate
+from adapters.mindspore.steps import (
+    make_adam,
+    make_critic_step,
+    make_generator_steps,
+    release_step_kernels,
+    set_learning_rate,
+)
 from domain.config import NetworkConfig, TrainConfig
 from domain.errors import NotAModel
 from domain.networks import largest_conv_flops, layer_widths
@@ -174,6 +180,7 @@ class MindSporePyramid:
                 losses = {"critic": d_loss, "d_real": d_real, "d_fake": d_fake, "penalty": penalty,
                           "generator": g_loss, "adversarial": adversarial, "reconstruction": reconstruction}
                 on_iteration(iteration, LazyLosses(losses))
+        release_step_kernels()
         generator.set_train(False)
         critic.set_train(False)
         any_shape(generator)

@@ -404,12 +404,25 @@ MAX_NATIVE_DEPTH = 8  # kernels/steps.cc's entry points: critics of 2 to 9 layer
 
 def native_below() -> float:
     """FLOPs of a scale's largest conv below which its steps run on the step kernels
-    (``SINGAN_NATIVE_STEPS_MFLOP`` million, default 500; kernels/steps.cc reads the same variable
-    to run their two tasks on two threads). There the kernels take half the time of the autodiff
-    graphs; above it the convolutions dominate and the autodiff graphs, whose memory MindSpore
-    reuses from graph to graph, hold less than the kernels' own maps (a 250 px paper run peaked
-    at 3.2 GB with the kernels at every scale, 2.2 GB without). 0 turns them off."""
-    return float(os.environ.get("SINGAN_NATIVE_STEPS_MFLOP", "500")) * 1e6  # checked by native.check_tuning
+    (``SINGAN_NATIVE_STEPS_MFLOP`` million, default 2000: the paper preset's 32- and 64-channel
+    scales; kernels/steps.cc reads the same variable to run their two tasks on two threads).
+    There the kernels take about half the time of the autodiff graphs and compile in a fraction of
+    it; above it the convolutions dominate, and the autodiff graphs, whose memory MindSpore reuses
+    from graph to graph, hold less than the kernels' own maps (a 250 px paper run peaked at 3.2 GB
+    with the kernels at every scale, 2.4 GB without them at its two 128-channel scales). 0 turns
+    them off."""
+    return float(os.environ.get("SINGAN_NATIVE_STEPS_MFLOP", "2000")) * 1e6  # checked by native.check_tuning
+
+
+def release_step_kernels() -> None:
+    """Free the step kernels' maps (kept between calls, they are held until this is called)."""
+    import ctypes
+
+    from adapters.mindspore.native import conv_choice
+
+    library = conv_choice().library
+    if library is not None:
+        ctypes.CDLL(str(library)).SinganStepsRelease()  # the library MindSpore loaded: one instance
 
 
 def native_critic(cfg: TrainConfig, execution: str, depth: int, flops: float = 0.0) -> bool:

@@ -29,6 +29,7 @@
 //   u_h = lrelu'(y) u_gy                                          (the slope's mask is flat in y)
 // and dw_tail += conv_weights(u_h, ones) at the end. The u_c reach the weights through the mix
 // pass's forward: a backward pass through it that starts at zero and takes in u_c at every block.
+#include <malloc.h>
 #include <omp.h>
 
 #include <cmath>
@@ -376,7 +377,7 @@ void add_grads(const Net &net, const std::vector<Grads> &from, const Grads &from
 
 // Whether a step's two tasks run on two threads, each convolution in its task's thread: when the
 // process has two threads or more and the net's largest convolution at this input is below
-// SINGAN_NATIVE_STEPS_MFLOP (default 500 million FLOPs; steps.py trains only such scales on these
+// SINGAN_NATIVE_STEPS_MFLOP (default 2000 million FLOPs; steps.py trains only such scales on these
 // kernels, so this decides only for callers that set it higher). There, waking oneDNN's second thread for
 // each convolution (about 60 a critic step) costs more than it saves: a critic step took 15 ms
 // against 29 ms at 43x64 with 32 channels, 46 against 66 ms at 84x96. Above it, each convolution
@@ -386,7 +387,7 @@ void add_grads(const Net &net, const std::vector<Grads> &from, const Grads &from
 bool in_parallel(const Net &net, const int64_t *input) {
     static const double below = [] {
         const char *v = std::getenv("SINGAN_NATIVE_STEPS_MFLOP");
-        return (v ? std::atof(v) : 500.0) * 1e6;
+        return (v ? std::atof(v) : 2000.0) * 1e6;
     }();
     if (omp_get_max_threads() < 2) return false;
     int64_t h = input[2], w = input[3];
@@ -758,6 +759,15 @@ int generator_step(int nparam, void **params, int *ndims, int64_t **shapes, int 
     }
 
 extern "C" {
+
+// Free the step kernels' maps (steps.py calls it when a scale's training ends, so a scale's maps
+// are not held through the next scales, which may train on the autodiff graphs).
+void SinganStepsRelease() {
+    for (int task = 0; task < 2; ++task) workspace(task) = Workspace();
+    // glibc keeps freed blocks below its (growing) mmap threshold in the heap: hand them back.
+    malloc_trim(0);
+}
+
 SINGAN_CRITIC_STEP(1)
 SINGAN_CRITIC_STEP(2)
 SINGAN_CRITIC_STEP(3)
