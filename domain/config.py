@@ -187,15 +187,14 @@ LEGACY_VALUES: dict[str, Any] = {
 PRESETS: dict[str, dict[str, Any]] = {
     # The official recipe and the official code's details, exactly.
     "paper": {},
-    # About 5 minutes on a 2-core CPU: a 96 px image, 32-channel nets at every scale, 200
-    # iterations a scale (the official 3 critic + 3 generator steps each, every official detail
-    # but one: the generator steps reuse their first adversarial gradient, a third less time an
-    # iteration than the official steps).
+    # A few minutes on a 2-core CPU: a 96 px image, 32-channel nets at every scale, 200
+    # iterations a scale, every official detail (the official generator steps run on the step
+    # kernels, faster than the "reuse" shortcut this preset took before them: 0.69 s against
+    # 0.81 s an iteration summed over its scales).
     "quick": {
         "pyramid.max_size": 96,
         "network.max_channels": 32,
         "train.iterations": 200,
-        "train.generator_fake": "reuse",
     },
 }
 

@@ -228,3 +228,13 @@ def test_a_stored_config_from_before_the_official_details_keeps_the_behaviour_it
 @given(gen.singan_configs())
 def test_a_stored_current_config_reads_back_unchanged(cfg):
     assert SinGANConfig.from_stored(json.loads(json.dumps(cfg.to_dict()))) == cfg
+
+
+def test_the_quick_preset_is_the_official_recipe_made_smaller():
+    from domain.config import preset
+
+    quick, paper = preset("quick"), preset("paper")
+    assert (quick.pyramid.max_size, quick.network.max_channels, quick.train.iterations) == (96, 32, 200)
+    # every official detail, the generator steps included
+    assert quick.train.generator_fake == paper.train.generator_fake == "stale"
+    assert quick.train.reconstruction_noise == "redraw"
