@@ -319,6 +319,15 @@ def _check_order(cell: nn.Cell, optimizer: nn.Optimizer, depth: int, what: str) 
         raise ValueError(f"{what} expects the parameters as {expected}, not {actual}")
 
 
+def _apply(out, count: int, statistics, optimizer):
+    """A step kernel's outputs (terms, ``count`` gradients, running statistics) put to use: the
+    statistics assigned, one optimizer update; returns the terms, after both."""
+    terms = out[0]
+    for p, value in zip(statistics, out[1 + count :]):
+        terms = ops.depend(terms, ops.assign(p, value))
+    return ops.depend(terms, optimizer(out[1 : 1 + count]))
+
+
 class NativeStaleStep(nn.Cell):
     """``StaleStep`` as one kernel (``kernels/steps.cc``): the adversarial gradient through the
     saved graph with the current weights and the reconstruction's loss and gradient, written out
@@ -346,10 +355,7 @@ class NativeStaleStep(nn.Cell):
     def construct(self, real, rec_x, rec_prev, at_fake, *graph):
         padded = self.generator.pad(rec_x)
         out = self.kernel(real, padded, rec_prev, at_fake, self.settings, *graph, *self.inputs)
-        terms, grads, statistics = out[0], out[1 : 1 + self.count], out[1 + self.count :]
-        for p, value in zip(self.statistics, statistics):
-            terms = ops.depend(terms, ops.assign(p, value))
-        terms = ops.depend(terms, self.optimizer(grads))
+        terms = _apply(out, self.count, self.statistics, self.optimizer)
         return terms[0], terms[1]
 
 
@@ -392,10 +398,7 @@ class NativeCriticStep(nn.Cell):
     def construct(self, real, x, prev, alpha):
         fake = ops.stop_gradient(self.generator(x, prev))
         out = self.kernel(real, fake, alpha, self.settings, *self.inputs)
-        terms, grads, statistics = out[0], out[1 : 1 + self.count], out[1 + self.count :]
-        for p, value in zip(self.statistics, statistics):
-            terms = ops.depend(terms, ops.assign(p, value))
-        terms = ops.depend(terms, self.optimizer(grads))
+        terms = _apply(out, self.count, self.statistics, self.optimizer)
         return terms[0], (terms[1], terms[2], terms[3])
 
 

@@ -1,15 +1,19 @@
 // Train steps as single MindSpore "aot" ops, composed from the library's own kernels (conv.cc,
-// batchnorm.cc, activation.cc): the WGAN-GP critic step's loss and gradients, and the official
-// generator step's (the adversarial gradient through the saved graph plus the reconstruction).
+// batchnorm.cc, activation.cc): the WGAN-GP critic step's loss and gradients, the official
+// generator steps' record pass, and the official generator step's gradients (the adversarial
+// gradient through the saved graph plus the reconstruction's).
 //
 // Why this exists: compiled, the critic step's autodiff graph (three critic passes, the penalty's
 // input gradient and that gradient's own backward pass, Adam) is about 700 nodes. MindSpore spends
 // 3-4 ms compiling each node (2.0 s a scale) and 10-15 us launching each one (a third of a critic
 // step at 25x38). Here the same arithmetic is one node, written out in the order PyTorch's autograd
-// runs it; the graph around it keeps the generator's pass that makes the fake, the running
-// statistics' assignments and Adam (adapters/mindspore/steps.py, NativeCriticStep and
-// NativeStaleStep). B is the number of conv blocks before the tail; each op has one entry point
-// per B (MindSpore keeps an op's registration by name).
+// runs it; the graphs around them keep the generator's pass that makes the critic's fake, the
+// running statistics' assignments and Adam (adapters/mindspore/steps.py: NativeCriticStep,
+// NativeRecordedFake, NativeStaleStep). B is the number of conv blocks before the tail; each op
+// has one entry point per B (MindSpore keeps an op's registration by name). The critic step and
+// the generator step each have two independent tasks, which run on two threads when the
+// convolutions are small (in_parallel). Their maps are kept from call to call in two workspaces,
+// freed by SinganStepsRelease when a scale ends.
 //
 //   SinganCriticStep<B>(real, fake, alpha, settings, [w, b, gamma, beta, mean, var] x B, w_tail, b_tail)
 //     -> terms, [dw, db, dgamma, dbeta] x B, dw_tail, db_tail, [mean, var] x B
@@ -443,7 +447,6 @@ int penalty_pass(const Net &net, const View &real, const View &fake, float alpha
     fill(ws.ones, pass.out.shape, 1.0f);
     ws.gy.resize(size_t(depth));
     ws.gc.resize(size_t(depth));
-    ws.dgamma.resize(0);
     if (conv_data(ws.ones, net.w_tail, ws.g)) return 1;
     std::vector<float> unused_gamma, unused_beta;
     for (int k = depth; k-- > 0;) {
