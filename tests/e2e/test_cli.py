@@ -162,8 +162,8 @@ def test_a_plan_that_cannot_fit_in_memory_fails_in_one_line_before_any_run_folde
 
 
 def test_the_dry_run_says_which_scales_run_eagerly_to_fit_and_compiled_steps_alone_do_not():
-    # The paper preset on the embedded image, compiled kernels: compiled 2.19 GB at 218x250 and
-    # 1.66 GB at 172x197, split 2.05 GB and 1.57 GB (adapters/mindspore/memory.py).
+    # The paper preset on the embedded image, compiled kernels: compiled 2.39 GB at 218x250 and
+    # 1.88 GB at 172x197, split 2.05 GB and 1.57 GB (adapters/mindspore/memory.py).
     plan = run_cli("train", "--preset", "paper", "--dry-run", "--memory-limit", "2.1GB", check=True)
     assert "fits); scale 9 runs its generator steps eagerly (" in plan.stdout
     plan = run_cli("train", "--preset", "paper", "--dry-run", "--memory-limit", "3GB", check=True)
