@@ -328,29 +328,39 @@ def _apply(out, count: int, statistics, optimizer):
     return ops.depend(terms, optimizer(out[1 : 1 + count]))
 
 
-class NativeStaleStep(nn.Cell):
+class _KernelStep(nn.Cell):
+    """What the step kernels' cells share: ``net``'s parameters as the kernel takes them, its
+    running statistics, the kernel ``name`` + depth with ``extra`` inputs before the parameters,
+    and outputs of ``terms`` values, the gradients in the optimizer's order and the statistics;
+    ``settings`` = (``first``, the LeakyReLU slope, BatchNorm's weight of a new batch)."""
+
+    def __init__(self, net: nn.Cell, optimizer: nn.Optimizer, *, name: str, extra: int, terms: int, first: float):
+        super().__init__()
+        from adapters.mindspore.aot import kernel_op
+
+        self.optimizer = optimizer
+        blocks = [net.net.head] + list(net.net.body)
+        _check_order(net, optimizer, len(blocks), type(self).__name__)
+        self.inputs = ParameterTuple(_kernel_inputs(blocks, net.net.tail))
+        self.statistics = ParameterTuple([p for b in blocks for p in (b.bn.moving_mean, b.bn.moving_variance)])
+        # MindSpore's momentum is the new batch's weight
+        self.settings = Tensor([first, blocks[0].act.slope, blocks[0].bn.momentum], ms.float32)
+        grads = [tuple(p.shape) for p in optimizer.parameters]
+        self.count = len(grads)
+        shapes = [(terms,)] + grads + [tuple(p.shape) for p in self.statistics]
+        self.kernel = kernel_op(f"{name}{len(blocks)}", extra + len(self.inputs), len(shapes), shapes=shapes)
+
+
+class NativeStaleStep(_KernelStep):
     """``StaleStep`` as one kernel (``kernels/steps.cc``): the adversarial gradient through the
     saved graph with the current weights and the reconstruction's loss and gradient, written out
     on the compiled kernels; the graph around it pads the reconstruction input, assigns the
     generator's running statistics as the reconstruction pass leaves them and applies Adam."""
 
     def __init__(self, generator: Generator, optimizer: nn.Optimizer, *, weight: float):
-        super().__init__()
-        from adapters.mindspore.aot import kernel_op
-
+        saved = 3 * (len(generator.net.body) + 1) + 2  # RecordedFake's graph
+        super().__init__(generator, optimizer, name="SinganGeneratorStep", extra=5 + saved, terms=2, first=weight)
         self.generator = generator
-        self.optimizer = optimizer
-        blocks = [generator.net.head] + list(generator.net.body)
-        depth = len(blocks)
-        _check_order(generator, optimizer, depth, "NativeStaleStep")
-        self.inputs = ParameterTuple(_kernel_inputs(blocks, generator.net.tail))
-        self.statistics = ParameterTuple([p for b in blocks for p in (b.bn.moving_mean, b.bn.moving_variance)])
-        self.settings = Tensor([weight, blocks[0].act.slope, blocks[0].bn.momentum], ms.float32)
-        grads = [tuple(p.shape) for p in optimizer.parameters]
-        self.count = len(grads)
-        shapes = [(2,)] + grads + [tuple(p.shape) for p in self.statistics]
-        saved = 3 * depth + 2  # RecordedFake's graph
-        self.kernel = kernel_op(f"SinganGeneratorStep{depth}", 5 + saved + len(self.inputs), len(shapes), shapes=shapes)
 
     def construct(self, real, rec_x, rec_prev, at_fake, *graph):
         padded = self.generator.pad(rec_x)
@@ -368,32 +378,19 @@ def set_learning_rate(optimizer: nn.Adam, lr: float) -> None:
     optimizer.learning_rate.set_data(Tensor(lr, ms.float32))
 
 
-class NativeCriticStep(nn.Cell):
+class NativeCriticStep(_KernelStep):
     """step(real, x, prev, alpha) -> (loss, (d_real, d_fake, penalty)): ``TrainStep`` on
     ``CriticLoss`` (wgan-gp) with the loss and every gradient from one kernel,
     ``kernels/steps.cc``: the three critic passes, the penalty and its double backward written
     out on the compiled kernels. The graph around it makes the fake (the generator's train-mode
     pass, whose BatchNorm statistics move as in the autodiff step), assigns the critic's running
-    statistics as its three passes leave them, and applies Adam. Compiled, the autodiff step is
-    about 700 nodes; this one about 90 (2.0 s -> 0.4 s to compile at 25x38, README "Speed")."""
+    statistics as its three passes leave them, and applies Adam. The autodiff step compiles to
+    about 700 nodes; its first call at 25x38 took 2.0-2.4 s, this one's 0.74-0.77 s (README,
+    "Train steps as single kernels")."""
 
     def __init__(self, critic: Critic, generator: Generator, optimizer: nn.Optimizer, *, gp_weight: float):
-        super().__init__()
-        from adapters.mindspore.aot import kernel_op
-
+        super().__init__(critic, optimizer, name="SinganCriticStep", extra=4, terms=4, first=gp_weight)
         self.generator = generator
-        self.optimizer = optimizer
-        blocks = [critic.net.head] + list(critic.net.body)
-        depth = len(blocks)
-        _check_order(critic, optimizer, depth, "NativeCriticStep")
-        self.inputs = ParameterTuple(_kernel_inputs(blocks, critic.net.tail))
-        self.statistics = ParameterTuple([p for b in blocks for p in (b.bn.moving_mean, b.bn.moving_variance)])
-        # MindSpore's momentum is the new batch's weight
-        self.settings = Tensor([gp_weight, blocks[0].act.slope, blocks[0].bn.momentum], ms.float32)
-        grads = [tuple(p.shape) for p in optimizer.parameters]
-        self.count = len(grads)
-        shapes = [(4,)] + grads + [tuple(p.shape) for p in self.statistics]
-        self.kernel = kernel_op(f"SinganCriticStep{depth}", 4 + len(self.inputs), len(shapes), shapes=shapes)
 
     def construct(self, real, x, prev, alpha):
         fake = ops.stop_gradient(self.generator(x, prev))

@@ -345,6 +345,36 @@ void start(const Net &net, std::vector<Grads> &grads, Grads &tail, std::vector<V
     std::memset(tail.db, 0, sizeof(float) * size_t(count_of(net.b_tail)));
 }
 
+// A net's parameters from the op's input ``at`` on: [w, b, gamma, beta, mean, var] per block,
+// then the tail's w and b. Returns the index after them.
+int read_net(void **params, int *ndims, int64_t **shapes, int at, int depth, float slope, Net &net) {
+    auto view = [&](int i) { return View{static_cast<float *>(params[i]), shapes[i], ndims[i]}; };
+    net.slope = slope;
+    for (int i = 0; i < depth; ++i, at += BLOCK_INPUTS)
+        net.blocks.push_back({view(at), view(at + 1), view(at + 2), view(at + 3), view(at + 4), view(at + 5)});
+    net.w_tail = view(at);
+    net.b_tail = view(at + 1);
+    return at + 2;
+}
+
+// A step's outputs after its terms: the gradients and the running statistics, set to zero and to
+// the current statistics (start).
+struct StepOutputs {
+    std::vector<Grads> grads;
+    Grads tail;
+    std::vector<View> mean, var;
+};
+
+// Reads them from index ``at`` (the terms first); false unless they end the op's parameters.
+bool step_outputs(const Net &net, int nparam, void **params, int *ndims, int64_t **shapes, int at, float *&terms,
+                  StepOutputs &o) {
+    terms = static_cast<float *>(params[at++]);
+    at = outputs(params, ndims, shapes, at, int(net.blocks.size()), o.grads, o.tail, o.mean, o.var);
+    if (at != nparam) return false;
+    start(net, o.grads, o.tail, o.mean, o.var);
+    return true;
+}
+
 // Gradient buffers of the net's shapes in ws, zeroed, for a task that runs beside another.
 void private_grads(const Net &net, Workspace &ws, std::vector<Grads> &grads, Grads &tail) {
     ws.store.resize(4 * net.blocks.size() + 2);
@@ -523,22 +553,13 @@ int critic_step(int nparam, void **params, int *ndims, int64_t **shapes) {
     const float weight = settings[0], new_weight = settings[2];
     if (real.ndim != 4 || fake.ndim != 4) return 1;
     Net net;
-    net.slope = settings[1];
-    for (int i = 0; i < depth; ++i) {
-        const int at = FIXED_INPUTS + BLOCK_INPUTS * i;
-        net.blocks.push_back({view(at), view(at + 1), view(at + 2), view(at + 3), view(at + 4), view(at + 5)});
-    }
-    const int tail_at = FIXED_INPUTS + BLOCK_INPUTS * depth;
-    net.w_tail = view(tail_at);
-    net.b_tail = view(tail_at + 1);
-    int out = tail_at + 2;
-    float *terms = static_cast<float *>(params[out++]);
-    std::vector<Grads> grads;
-    std::vector<View> mean_out, var_out;
-    Grads tail;
-    out = outputs(params, ndims, shapes, out, depth, grads, tail, mean_out, var_out);
-    if (out != nparam) return 1;
-    start(net, grads, tail, mean_out, var_out);
+    const int at = read_net(params, ndims, shapes, FIXED_INPUTS, depth, settings[1], net);
+    float *terms = nullptr;
+    StepOutputs o;
+    if (!step_outputs(net, nparam, params, ndims, shapes, at, terms, o)) return 1;
+    std::vector<Grads> &grads = o.grads;
+    Grads &tail = o.tail;
+    std::vector<View> &mean_out = o.mean, &var_out = o.var;
 
     // Two tasks, on two threads when the step is small (see in_parallel): the real and fake
     // passes, and the penalty's pass over the mix, each with its own workspace; the mix's
@@ -592,14 +613,7 @@ int record_fake(int nparam, void **params, int *ndims, int64_t **shapes, int dep
     const float new_weight = settings[1];
     int at = 3;
     Net nets[2];
-    for (Net &net : nets) {
-        net.slope = settings[0];
-        for (int i = 0; i < depth; ++i, at += BLOCK_INPUTS)
-            net.blocks.push_back({view(at), view(at + 1), view(at + 2), view(at + 3), view(at + 4), view(at + 5)});
-        net.w_tail = view(at);
-        net.b_tail = view(at + 1);
-        at += 2;
-    }
+    for (Net &net : nets) at = read_net(params, ndims, shapes, at, depth, settings[0], net);
     const Net &generator = nets[0], &critic = nets[1];
     float *loss = static_cast<float *>(params[at++]);
     float *at_fake = static_cast<float *>(params[at++]);
@@ -691,19 +705,13 @@ int generator_step(int nparam, void **params, int *ndims, int64_t **shapes, int 
     for (int i = 0; i < depth; ++i, ++at) saved.y[size_t(i)].over(static_cast<float *>(params[at]), shapes[at]);
     const View t = view(at++);
     Net net;
-    net.slope = settings[1];
-    for (int i = 0; i < depth; ++i, at += BLOCK_INPUTS)
-        net.blocks.push_back({view(at), view(at + 1), view(at + 2), view(at + 3), view(at + 4), view(at + 5)});
-    net.w_tail = view(at);
-    net.b_tail = view(at + 1);
-    at += 2;
-    float *terms = static_cast<float *>(params[at++]);
-    std::vector<Grads> grads;
-    std::vector<View> mean_out, var_out;
-    Grads tail;
-    at = outputs(params, ndims, shapes, at, depth, grads, tail, mean_out, var_out);
-    if (at != nparam) return 1;
-    start(net, grads, tail, mean_out, var_out);
+    at = read_net(params, ndims, shapes, at, depth, settings[1], net);
+    float *terms = nullptr;
+    StepOutputs o;
+    if (!step_outputs(net, nparam, params, ndims, shapes, at, terms, o)) return 1;
+    std::vector<Grads> &grads = o.grads;
+    Grads &tail = o.tail;
+    std::vector<View> &mean_out = o.mean, &var_out = o.var;
 
     // Two tasks, on two threads when the step is small (in_parallel): the adversarial gradient
     // through the saved graph, d(-mean D)/d fake through the tanh; and the reconstruction,
