@@ -386,3 +386,22 @@ def test_releasing_the_kernels_maps_between_scales_changes_nothing(ms):
     np.testing.assert_array_equal(first[0], second[0])
     for a, b in zip(first[1] + first[2], second[1] + second[2]):
         np.testing.assert_array_equal(a, b)
+
+
+def test_the_kernels_give_the_same_steps_with_their_tasks_in_turn():
+    """The kernels run a step's two tasks on two threads here (small nets, two cores); with
+    ``SINGAN_NATIVE_STEPS_MFLOP=0`` they run them in turn in one thread, as on the large scales
+    or in a worker bound to one core. The comparisons with the autodiff steps, in that mode."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    env = {**os.environ, "SINGAN_NATIVE_STEPS_MFLOP": "0"}
+    done = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "no:xdist", str(Path(__file__)),
+         "-k", "equals_the_autodiff or trains_as_the_autodiff"],
+        env=env, capture_output=True, text=True, timeout=600, cwd=Path(__file__).resolve().parents[2],
+    )
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
+    assert " passed" in done.stdout and "failed" not in done.stdout
