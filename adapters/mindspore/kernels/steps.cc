@@ -460,6 +460,26 @@ int run_tasks(bool parallel, A &&a, B &&b) {
     return failed_a || failed_b;
 }
 
+// The gradient at a pass's input of sum(seed * score map), into ws.g: the data backward through
+// the net, keeping each block's gy = lrelu'(y) h and gc = BNgrad(gy, c) in ws.gy, ws.gc (what
+// the penalty's own backward needs).
+int input_gradient(const Net &net, const Pass &pass, const Map &seed, Workspace &ws) {
+    const size_t depth = net.blocks.size();
+    float slope = net.slope;
+    ws.gy.resize(depth);
+    ws.gc.resize(depth);
+    if (conv_data(seed, net.w_tail, ws.g)) return 1;
+    for (size_t k = depth; k-- > 0;) {
+        const Block &blk = net.blocks[k];
+        if (leaky_grad(pass.y[k], ws.g, &slope, ws.gy[k])) return 1;
+        ws.dgamma.resize(size_t(blk.gamma.shape[0]));  // BatchNorm's own gradients: unused here
+        ws.dbeta.resize(size_t(blk.gamma.shape[0]));
+        if (batchnorm_grad(ws.gy[k], pass.c[k], blk, ws.gc[k], ws.dgamma.data(), ws.dbeta.data())) return 1;
+        if (conv_data(ws.gc[k], blk.w, ws.g)) return 1;
+    }
+    return 0;
+}
+
 // The penalty's pass over the mix: its forward, the gradient of sum D at the mix (keeping what
 // that gradient's own backward needs), the penalty, and its weight gradients into grads and tail.
 // The pass's batch statistics stay in ws.pass for the caller's running averages.
@@ -475,18 +495,7 @@ int penalty_pass(const Net &net, const View &real, const View &fake, float alpha
     if (forward(net, mix.ptr(), mix.shape, pass)) return 1;
     float slope = net.slope;
     fill(ws.ones, pass.out.shape, 1.0f);
-    ws.gy.resize(size_t(depth));
-    ws.gc.resize(size_t(depth));
-    if (conv_data(ws.ones, net.w_tail, ws.g)) return 1;
-    std::vector<float> unused_gamma, unused_beta;
-    for (int k = depth; k-- > 0;) {
-        const Block &blk = net.blocks[size_t(k)];
-        if (leaky_grad(pass.y[size_t(k)], ws.g, &slope, ws.gy[size_t(k)])) return 1;
-        unused_gamma.resize(size_t(blk.gamma.shape[0]));
-        unused_beta.resize(size_t(blk.gamma.shape[0]));
-        if (batchnorm_grad(ws.gy[size_t(k)], pass.c[size_t(k)], blk, ws.gc[size_t(k)], unused_gamma.data(), unused_beta.data())) return 1;
-        if (conv_data(ws.gc[size_t(k)], blk.w, ws.g)) return 1;
-    }
+    if (input_gradient(net, pass, ws.ones, ws)) return 1;
     // ws.g: the input gradient (n, 3, h, w). The penalty and its gradient u at it.
     const Map &grad = ws.g;
     const int64_t n = grad.shape[0], channels = grad.shape[1], pixels = grad.shape[2] * grad.shape[3];
@@ -654,18 +663,8 @@ int record_fake(int nparam, void **params, int *ndims, int64_t **shapes, int dep
     follow(d, critic, new_weight, mean_out, var_out);
     *loss = float(-mean_of(d.out));
     // d(-mean D)/d fake: the critic's data backward from a constant score gradient.
-    float slope = critic.slope;
     fill(wd.ones, d.out.shape, float(-1.0 / double(d.out.size())));
-    if (conv_data(wd.ones, critic.w_tail, wd.g)) return 1;
-    std::vector<float> unused_gamma, unused_beta;
-    for (int k = depth; k-- > 0;) {
-        const Block &blk = critic.blocks[size_t(k)];
-        if (leaky_grad(d.y[size_t(k)], wd.g, &slope, wd.g2)) return 1;
-        unused_gamma.resize(size_t(blk.gamma.shape[0]));
-        unused_beta.resize(size_t(blk.gamma.shape[0]));
-        if (batchnorm_grad(wd.g2, d.c[size_t(k)], blk, wd.tmp, unused_gamma.data(), unused_beta.data())) return 1;
-        if (conv_data(wd.tmp, blk.w, wd.g)) return 1;
-    }
+    if (input_gradient(critic, d, wd.ones, wd)) return 1;
     if (wd.g.size() != fake.size()) return 1;
     std::memcpy(at_fake, wd.g.cptr(), sizeof(float) * size_t(fake.size()));
     return 0;
