@@ -323,6 +323,8 @@ def make_parser() -> argparse.ArgumentParser:
                "LeakyReLU kernels (auto: oneDNN's and ours, compiled for this machine with g++, else "
                "MindSpore's); SINGAN_CACHE_DIR holds the compiled library (default ~/.cache/singan-mindspore); "
                "SINGAN_CONV_SERIAL_MFLOP (default 30) runs smaller convolutions in one thread; "
+               "SINGAN_NATIVE_STEPS_MFLOP (default 2000, 0 for none) trains scales whose largest convolution "
+               "is smaller on the step kernels; "
                "SINGAN_CONV_LAYOUT=f,d,w (each nchw, nhwc or any) overrides the activation layouts the "
                "convolutions run on (default: the fastest measured for the CPU's vectors)")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")

@@ -55,8 +55,11 @@ def test_the_dry_run_names_the_convolutions_and_a_bad_choice_of_them_is_one_line
     assert "convolutions: oneDNN convolutions built for this machine" in result.stdout
     assert "SINGAN_CONV=auto|onednn|mindspore" in run_cli("--help", check=True).stdout
     assert "SINGAN_CONV_SERIAL_MFLOP" in run_cli("--help", check=True).stdout
+    assert "SINGAN_NATIVE_STEPS_MFLOP" in run_cli("--help", check=True).stdout
     bad = run_cli("train", TINY_IMAGE, "--out", tmp_path / "runs", *TINY_ARGS, env={"SINGAN_CONV": "cudnn"})
     assert_one_line_error(bad, "SINGAN_CONV must be one of auto, onednn, mindspore")
+    steps = run_cli("train", TINY_IMAGE, "--out", tmp_path / "runs", *TINY_ARGS, env={"SINGAN_NATIVE_STEPS_MFLOP": "all"})
+    assert_one_line_error(steps, "SINGAN_NATIVE_STEPS_MFLOP must be a number of MFLOP")
     assert not (tmp_path / "runs").exists()
     assert "SINGAN_CONV_LAYOUT" in run_cli("--help", check=True).stdout
     bad = run_cli("train", TINY_IMAGE, "--out", tmp_path / "runs", *TINY_ARGS, env={"SINGAN_CONV_LAYOUT": "blocked"})
