@@ -24,18 +24,24 @@ def evaluate(model_or_run_dir: Model | str | os.PathLike, n: int = 50, *, seed: 
     check_count(n, least=2, why=" (diversity needs two samples)")
     check_seed(seed)
     model = as_model(model_or_run_dir, device=device)
+    return measure(model, generate(model, n, seed=seed), seed=seed)
+
+
+def measure(model: Model, samples: list, *, seed: int) -> dict[str, Any]:
+    """``evaluate`` on samples already drawn, as (H, W, 3) uint8 arrays (``generate(model, n,
+    seed=seed)``: training measures the samples it saves, without drawing them twice)."""
     real = to_signed(model.image)
-    samples = [to_signed(s) for s in generate(model, n, seed=seed)]
+    signed = [to_signed(s) for s in samples]
     settings = SWDSettings()
-    swd, per_level = sliced_wasserstein(real, samples, settings)
+    swd, per_level = sliced_wasserstein(real, signed, settings)
     reals = model.reals()
     rec_rmse = [rmse(real_k, rec_k) for real_k, rec_k in zip(reals, model.reconstructions(), strict=True)]
     metrics = {
-        "n": n,
+        "n": len(samples),
         "seed": seed,
         "swd": swd,
         "swd_per_level": per_level,
-        "diversity": diversity(samples, real),
+        "diversity": diversity(signed, real),
         "reconstruction_rmse": rec_rmse,
         "swd_settings": {"levels": settings.levels, "projections": settings.projections,
                          "max_patches": settings.max_patches, "seed": settings.seed},

@@ -200,12 +200,15 @@ def _finish(run, model: Model, images: ImageStore, progress: ProgressSink) -> No
     folder = run.path / "samples"
     folder.mkdir(exist_ok=True)
     seed = model.config.train.seed
-    for k, sample in enumerate(generate(model, FINAL_SAMPLES, seed=seed)):
+    # One draw serves both: the first FINAL_SAMPLES are the ones saved, and the same seed gives the
+    # same leading samples whatever the count.
+    samples = generate(model, max(FINAL_SAMPLES, EVAL_SAMPLES), seed=seed)
+    for k, sample in enumerate(samples[:FINAL_SAMPLES]):
         images.save(str(folder / f"sample_{k:03d}.png"), sample)
     run.update_manifest(status="complete", finished=now())
-    from app.evaluation import evaluate, report
+    from app.evaluation import measure, report
 
-    evaluate(model, EVAL_SAMPLES, seed=seed)
+    measure(model, samples[:EVAL_SAMPLES], seed=seed)
     page = report(run.path)
     progress.message(f"done: {model.plan.num_scales} scales; samples in {folder}; report {page}")
 

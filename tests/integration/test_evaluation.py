@@ -65,3 +65,21 @@ def test_evaluate_needs_two_samples(tiny_run):
 
     with pytest.raises(InvalidRequest, match="n must be"):
         evaluate(tiny_run, 1)
+
+
+def test_training_measures_the_samples_it_saved(tiny_run):
+    """The end of training draws its samples once: the saved ones lead the measured ones, and
+    ``evaluate`` with the run's seed measures exactly what training measured."""
+    from app.evaluation import evaluate
+    from app.generation import generate
+    from adapters.images import PillowImages
+
+    stored = json.loads((tiny_run.run_dir / "metrics.json").read_text())
+    first = next(h for h in [*stored.get("history", []), stored] if h["n"] == 16)
+    seed = tiny_run.config.train.seed
+    drawn = generate(tiny_run, 16, seed=seed)
+    saved = sorted((tiny_run.run_dir / "samples").glob("sample_*.png"))
+    assert len(saved) == 8
+    for path, sample in zip(saved, drawn):
+        np.testing.assert_array_equal(PillowImages().load(str(path)), sample)
+    assert evaluate(tiny_run, 16, seed=seed)["swd"] == pytest.approx(first["swd"], rel=1e-6)

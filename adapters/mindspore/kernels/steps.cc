@@ -410,18 +410,22 @@ void add_grads(const Net &net, const std::vector<Grads> &from, const Grads &from
 }
 
 // Whether a step's two tasks run on two threads, each convolution in its task's thread: when the
-// process has two threads or more and the net's largest convolution at this input is below
-// SINGAN_NATIVE_STEPS_MFLOP (default 2000 million FLOPs; steps.py trains only such scales on these
-// kernels, so this decides only for callers that set it higher). There, waking oneDNN's second thread for
-// each convolution (about 60 a critic step) costs more than it saves: a critic step took 15 ms
-// against 29 ms at 43x64 with 32 channels, 46 against 66 ms at 84x96. Above it, each convolution
-// uses every thread and the tasks run in turn, holding one task's maps at a time (at 135x155 with
-// 64 channels, 1.3 GFLOP a conv, two threads were 9% faster for the critic, 8% slower for the
-// generator; 2026-12-05, Xeon with AVX-512, 2 cores).
+// process has two threads or more and the net's largest convolution at this input is below 1000
+// million FLOPs (or SINGAN_NATIVE_STEPS_MFLOP, if lower: 0 runs the tasks in turn). There, waking
+// oneDNN's second thread for each convolution (about 60 a critic step) costs more than it saves:
+// a critic step took 15 ms against 29 ms at 43x64 with 32 channels, 46 against 66 ms at 84x96.
+// Above it, each convolution uses every thread and the tasks run in turn, holding one task's maps
+// at a time: the two tasks are unequal (the penalty's pass is the heavier), and at 112x128 with 64
+// channels (1.2 GFLOP a conv) an iteration took 1.39-1.42 s in turn against 1.49-1.50 s on two
+// threads, the generator steps 0.16 against 0.17-0.18 s; at 88x100 (0.8 GFLOP) two threads were
+// still ahead, 0.82 against 0.92 s
+// (`benchmarks/bench.py --image hubble_deep_field.jpg --max-size 128`, 2026-12-05, Xeon with
+// AVX-512, 2 cores).
 bool in_parallel(const Net &net, const int64_t *input) {
     static const double below = [] {
         const char *v = std::getenv("SINGAN_NATIVE_STEPS_MFLOP");
-        return (v ? std::atof(v) : 2000.0) * 1e6;
+        const double native = v ? std::atof(v) : 2000.0;
+        return (native < 1000.0 ? native : 1000.0) * 1e6;
     }();
     if (omp_get_max_threads() < 2) return false;
     int64_t h = input[2], w = input[3];
