@@ -5,7 +5,7 @@ import numpy as np
 from mindspore import Parameter, Tensor, nn, ops
 from mindspore.common import dtype as mstype
 
-from adapters.mindspore import activation, batchnorm
+from adapters.mindspore import activation, batchnorm, inference
 from adapters.mindspore.conv import compiled_kernels, conv2d
 from domain.config import NetworkConfig
 from domain.networks import generator_padding
@@ -219,7 +219,10 @@ def to_tensor(image: np.ndarray) -> Tensor:
 
 def run_inference(generator: Generator, x: np.ndarray, prev: np.ndarray) -> np.ndarray:
     """The generator on one (C, H, W) input, or on a batch (B, C, H, W) (in inference mode each
-    sample is independent of the others)."""
+    sample is independent of the others): in inference mode on the compiled kernels when the process
+    has them (``inference``), else through the cell's graph."""
+    if inference.available(generator):
+        return inference.generate(generator, x, prev) if x.ndim == 4 else inference.generate(generator, x[None], prev[None])[0]
     if x.ndim == 4:
         return generator(Tensor(np.ascontiguousarray(x, np.float32)), Tensor(np.ascontiguousarray(prev, np.float32))).asnumpy()
     return generator(to_tensor(x), to_tensor(prev)).asnumpy()[0]

@@ -772,12 +772,100 @@ int generator_step(int nparam, void **params, int *ndims, int64_t **shapes, int 
         return critic_step(nparam, params, ndims, shapes);                                                   \
     }
 
+// The generator in inference mode (the pyramid walk behind every sample and training's coarser
+// inputs), on host arrays through ctypes (adapters/mindspore/inference.py), not as a MindSpore op:
+//   SinganGenerate(x, prev, settings, [w, b, gamma, beta, mean, var] x B, w_tail, b_tail, out)
+// settings = (LeakyReLU slope, BatchNorm eps); x, prev and out are (N, 3, H, W);
+//   out = prev + tanh(tail(blocks(x zero-padded by the convs' total (k - 1) / 2 a side))),
+// each block's BatchNorm from the running statistics, folded with the conv's bias into one
+// per-channel scale and shift, and applied with the LeakyReLU in one pass over the conv's output.
+// The graph of MindSpore ops it replaces ran a 64-channel generator at 40-50 GFLOP/s (each op's
+// launch, output allocation and pass over memory); see README, "Sampling on the compiled kernels".
+struct Inference {
+    Map a, c;
+};
+
+// One per calling thread: ctypes lets Python threads call at once.
+Inference &inference() {
+    thread_local Inference w;
+    return w;
+}
+
+// y = lrelu(c * scale + shift) per channel, in place.
+void affine_leaky(Map &m, const std::vector<float> &scale, const std::vector<float> &shift, float slope) {
+    const int64_t planes = m.shape[0] * m.shape[1], p = m.shape[2] * m.shape[3], channels = m.shape[1];
+    float *data = m.ptr();
+#pragma omp parallel for schedule(static)
+    for (int64_t plane = 0; plane < planes; ++plane) {
+        const float a = scale[size_t(plane % channels)], b = shift[size_t(plane % channels)];
+        float *row = data + plane * p;
+        for (int64_t i = 0; i < p; ++i) {
+            const float v = row[i] * a + b;
+            row[i] = v > 0.0f ? v : v * slope;
+        }
+    }
+}
+
+int generate(int nparam, void **params, int *ndims, int64_t **shapes) {
+    const int depth = (nparam - 6) / BLOCK_INPUTS;
+    auto view = [&](int i) { return View{static_cast<float *>(params[i]), shapes[i], ndims[i]}; };
+    std::vector<Block> blocks;
+    int64_t pad_h = 0, pad_w = 0;
+    for (int i = 0, at = 3; i < depth; ++i, at += BLOCK_INPUTS) {
+        blocks.push_back({view(at), view(at + 1), view(at + 2), view(at + 3), view(at + 4), view(at + 5)});
+        pad_h += (shapes[at][2] - 1) / 2, pad_w += (shapes[at][3] - 1) / 2;
+    }
+    const View w_tail = view(3 + depth * BLOCK_INPUTS), b_tail = view(4 + depth * BLOCK_INPUTS);
+    pad_h += (w_tail.shape[2] - 1) / 2, pad_w += (w_tail.shape[3] - 1) / 2;
+    const float *x = static_cast<const float *>(params[0]), *prev = static_cast<const float *>(params[1]);
+    const float *settings = static_cast<const float *>(params[2]);
+    float *out = static_cast<float *>(params[nparam - 1]);
+    const int64_t *xs = shapes[0];
+    const int64_t n = xs[0], ch = xs[1], h = xs[2], w = xs[3];
+    Inference &ws = inference();
+    Map &a = ws.a, &c = ws.c;
+    a.resize(n, ch, h + 2 * pad_h, w + 2 * pad_w);
+    const int64_t wide = a.shape[3];
+#pragma omp parallel for schedule(static)
+    for (int64_t plane = 0; plane < n * ch; ++plane) {
+        float *dst = a.ptr() + plane * a.shape[2] * wide;
+        std::memset(dst, 0, sizeof(float) * size_t(a.shape[2] * wide));
+        for (int64_t r = 0; r < h; ++r)
+            std::memcpy(dst + (r + pad_h) * wide + pad_w, x + (plane * h + r) * w, sizeof(float) * size_t(w));
+    }
+    std::vector<float> scale, shift;
+    for (const Block &blk : blocks) {
+        if (conv_forward(a, blk.w, c)) return 1;
+        const int64_t k = blk.w.shape[0];
+        scale.resize(size_t(k));
+        shift.resize(size_t(k));
+        for (int64_t i = 0; i < k; ++i) {
+            scale[size_t(i)] = blk.gamma.data[i] / std::sqrt(blk.var.data[i] + settings[1]);
+            shift[size_t(i)] = blk.beta.data[i] + (blk.b.data[i] - blk.mean.data[i]) * scale[size_t(i)];
+        }
+        affine_leaky(c, scale, shift, settings[0]);
+        std::swap(a, c);
+    }
+    if (conv_forward(a, w_tail, c)) return 1;
+    if (c.shape[0] != n || c.shape[1] != ch || c.shape[2] != h || c.shape[3] != w) return 1;
+    const int64_t p = h * w;
+#pragma omp parallel for schedule(static)
+    for (int64_t plane = 0; plane < n * ch; ++plane) {
+        const float bias = b_tail.data[plane % ch];
+        const float *from = c.cptr() + plane * p, *below = prev + plane * p;
+        float *to = out + plane * p;
+        for (int64_t i = 0; i < p; ++i) to[i] = below[i] + std::tanh(from[i] + bias);
+    }
+    return 0;
+}
+
 extern "C" {
 
 // Free the step kernels' maps (steps.py calls it when a scale's training ends, so a scale's maps
 // are not held through the next scales, which may train on the autodiff graphs).
 void SinganStepsRelease() {
     for (int task = 0; task < 2; ++task) workspace(task) = Workspace();
+    inference() = Inference();  // the calling thread's
     // glibc keeps freed blocks below its (growing) mmap threshold in the heap: hand them back.
     malloc_trim(0);
 }
@@ -806,4 +894,13 @@ SINGAN_RECORD_FAKE(5)
 SINGAN_RECORD_FAKE(6)
 SINGAN_RECORD_FAKE(7)
 SINGAN_RECORD_FAKE(8)
+int SinganGenerate(int nparam, void **params, int *ndims, int64_t **shapes, const char **, void *, void *) {
+    if (nparam < 6 + BLOCK_INPUTS || (nparam - 6) % BLOCK_INPUTS) return 1;
+    for (int i = 0; i < nparam; ++i) {  // maps and conv weights 4-d, the rest vectors
+        const bool vector = i == 2 || i == nparam - 2 || (i >= 3 && i < nparam - 3 && (i - 3) % BLOCK_INPUTS != 0);
+        if (ndims[i] != (vector ? 1 : 4)) return 1;
+    }
+    return generate(nparam, params, ndims, shapes);
+}
+
 }  // extern "C"
