@@ -168,7 +168,8 @@ def any_shape(generator: Generator) -> None:
     the finer scales train, at sample batches and at every size a user asks for, and each new shape
     would otherwise compile its graph again (0.2-0.4 s a scale). Forward passes lose nothing to the
     open shape (measured at 43x64, 32 channels); train steps lose 3-5 ms a call (README, "Open
-    shapes, built"), so only trained generators get it."""
+    shapes, built"), so only trained generators get it. With the compiled kernels ``run_inference``
+    skips the graph (``inference``); it serves MindSpore's convolutions, GPU and Ascend."""
     image = Tensor(shape=[None, IMAGE_CHANNELS, None, None], dtype=mstype.float32)
     generator.set_inputs(image, image)
 
