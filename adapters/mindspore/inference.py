@@ -14,6 +14,9 @@ from mindspore import nn
 
 from adapters.mindspore.native import conv_choice
 
+# Batches whose widest map would pass this many bytes run a sample at a time (the 128-channel scales).
+SAMPLE_AT_ONCE_BYTES = 16 << 20
+
 
 @cache
 def _kernel():
@@ -52,8 +55,20 @@ def generate(generator: nn.Cell, x: np.ndarray, prev: np.ndarray) -> np.ndarray:
         raise ValueError(f"generator inputs must be two (B, C, H, W) arrays of one shape, got {x.shape} and {prev.shape}")
     head = generator.net.head
     settings = np.array([head.act.slope, head.bn.eps], np.float32)
+    weights = _weights(generator)
+    widest = max(w.shape[0] for w in weights if w.ndim == 4)
+    pad = sum(w.shape[-1] - 1 for w in weights if w.ndim == 4)
+    map_bytes = 4 * widest * (x.shape[2] + pad) * (x.shape[3] + pad)
+    if x.shape[0] > 1 and x.shape[0] * map_bytes > SAMPLE_AT_ONCE_BYTES:
+        # One sample a call: batching gains nothing at these sizes, and the kernel's two maps
+        # (which it frees past 32 MB) would add a batch's worth to the peak memory.
+        return np.concatenate([_run(x[i : i + 1], prev[i : i + 1], settings, weights) for i in range(x.shape[0])])
+    return _run(x, prev, settings, weights)
+
+
+def _run(x: np.ndarray, prev: np.ndarray, settings: np.ndarray, weights: list[np.ndarray]) -> np.ndarray:
     out = np.empty_like(x)
-    arrays = [x, prev, settings, *_weights(generator), out]
+    arrays = [np.ascontiguousarray(x), np.ascontiguousarray(prev), settings, *weights, out]
     count = len(arrays)
     shapes = [(ctypes.c_int64 * a.ndim)(*a.shape) for a in arrays]
     status = _kernel()(

@@ -100,3 +100,25 @@ def test_mismatched_inputs_are_refused(ms):
     generator = _generator((4, 4), NetworkConfig(num_layers=3), "bad", seed=2)
     with pytest.raises(ValueError, match="one shape"):
         inference.generate(generator, np.zeros((1, 3, 8, 8), np.float32), np.zeros((1, 3, 8, 9), np.float32))
+
+
+def test_large_batches_run_a_sample_at_a_time_with_the_same_values(ms, monkeypatch):
+    from adapters.mindspore import inference
+
+    generator = _generator((6, 4, 4, 4), NetworkConfig(num_layers=5), "split", seed=3)
+    rng = np.random.default_rng(4)
+    x = rng.normal(0, 1, (3, 3, 12, 15)).astype(np.float32)
+    prev = rng.uniform(-1, 1, (3, 3, 12, 15)).astype(np.float32)
+    together = inference.generate(generator, x, prev)
+    calls = []
+    real_run = inference._run
+
+    def counting(*args):
+        calls.append(args[0].shape[0])
+        return real_run(*args)
+
+    monkeypatch.setattr(inference, "_run", counting)
+    monkeypatch.setattr(inference, "SAMPLE_AT_ONCE_BYTES", 0)
+    apart = inference.generate(generator, x, prev)
+    assert calls == [1, 1, 1]
+    np.testing.assert_allclose(apart, together, atol=1e-6)

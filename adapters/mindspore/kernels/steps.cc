@@ -785,6 +785,8 @@ struct Inference {
     Map a, c;
 };
 
+constexpr size_t KEEP_BYTES = size_t(32) << 20;
+
 // One per calling thread: ctypes lets Python threads call at once.
 Inference &inference() {
     thread_local Inference w;
@@ -856,6 +858,9 @@ int generate(int nparam, void **params, int *ndims, int64_t **shapes) {
         float *to = out + plane * p;
         for (int64_t i = 0; i < p; ++i) to[i] = below[i] + std::tanh(from[i] + bias);
     }
+    // Maps past KEEP_BYTES are not kept for the next call: there (the 128-channel scales) a call
+    // is a sliver of an iteration, and held maps would add to the training's peak memory.
+    if ((a.data.capacity() + c.data.capacity()) * sizeof(float) > KEEP_BYTES) ws = Inference();
     return 0;
 }
 
