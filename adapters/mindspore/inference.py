@@ -52,7 +52,9 @@ def generate(generator: nn.Cell, x: np.ndarray, prev: np.ndarray) -> np.ndarray:
     x = np.ascontiguousarray(x, np.float32)
     prev = np.ascontiguousarray(prev, np.float32)
     if x.ndim != 4 or x.shape != prev.shape:
-        raise ValueError(f"generator inputs must be two (B, C, H, W) arrays of one shape, got {x.shape} and {prev.shape}")
+        raise ValueError(
+            f"generator inputs must be two (B, C, H, W) arrays of one shape, got {x.shape} and {prev.shape}"
+        )
     head = generator.net.head
     settings = np.array([head.act.slope, head.bn.eps], np.float32)
     weights = _weights(generator)

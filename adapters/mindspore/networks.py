@@ -222,9 +222,12 @@ def run_inference(generator: Generator, x: np.ndarray, prev: np.ndarray) -> np.n
     """The generator on one (C, H, W) input, or on a batch (B, C, H, W) (in inference mode each
     sample is independent of the others): in inference mode on the compiled kernels when the process
     has them (``inference``), else through the cell's graph."""
+    single = x.ndim == 3
+    x, prev = (x[None], prev[None]) if single else (x, prev)
     if inference.available(generator):
-        return inference.generate(generator, x, prev) if x.ndim == 4 else inference.generate(generator, x[None], prev[None])[0]
-    if x.ndim == 4:
-        return generator(Tensor(np.ascontiguousarray(x, np.float32)), Tensor(np.ascontiguousarray(prev, np.float32))).asnumpy()
-    return generator(to_tensor(x), to_tensor(prev)).asnumpy()[0]
+        out = inference.generate(generator, x, prev)
+    else:
+        tensors = (Tensor(np.ascontiguousarray(a, np.float32)) for a in (x, prev))
+        out = generator(*tensors).asnumpy()
+    return out[0] if single else out
 
