@@ -15,13 +15,13 @@ from app import bootstrap
 from app.model import Model
 from domain.config import SinGANConfig, preset
 from domain.errors import InvalidRequest, NotAModel, TrainingDiverged
-from domain.imaging import as_rgb_uint8, to_signed, to_uint8
+from domain.imaging import as_rgb_uint8, to_uint8
 from domain.memory import MemoryPlan, choose_executions
 from domain.networks import channels_at, inherits_weights
 from domain.noise import draw_noise, noise_amplitude, rmse
 from domain.ports import ImageStore, ProgressSink, PyramidBackend, ScaleJob
 from domain.pyramid import PyramidPlan, plan_pyramid
-from domain.resize import Resampling
+from domain.resize import Resampling, fit_pixels
 from domain.sampling import random_noises, walk
 
 SNAPSHOT_SAMPLES = 3  # random samples saved per scale in the run folder
@@ -48,13 +48,12 @@ def _interruptible(run, train_scales) -> None:
 
 def fit_image(image: np.ndarray, config: SinGANConfig) -> tuple[PyramidPlan, np.ndarray]:
     """The plan and the training image fitted to it, as uint8: training and resume both start from
-    exactly these pixels. The fit is a resize by max_size / the long side, as the official's."""
+    exactly these pixels. The fit is a resize by max_size / the long side, as the official's, brought
+    to 8 bits as ``pyramid.quantize`` says (``domain.resize.fit_pixels``)."""
     plan = plan_pyramid(image.shape[:2], config.pyramid)
-    if tuple(image.shape[:2]) == plan.finest_shape:
-        return plan, np.ascontiguousarray(image)
     resampling = Resampling(kind=config.pyramid.resampling, factor=plan.factor)
-    fit = config.pyramid.max_size / max(image.shape[:2])
-    return plan, to_uint8(resampling.to_shape(to_signed(image), plan.finest_shape, scale=fit))
+    fit = min(config.pyramid.max_size / max(image.shape[:2]), 1.0)
+    return plan, fit_pixels(image, plan.finest_shape, scale=fit, resampling=resampling, quantize=config.pyramid.quantize)
 
 
 def memory_plan(plan: PyramidPlan, config: SinGANConfig, *, device: str, limit: int | None = None,

@@ -13,6 +13,7 @@ from domain.errors import ConfigError
 
 LOSS_KINDS = ("wgan-gp", "zero-gp", "lsgan")
 RESAMPLING_KINDS = ("bicubic", "linear")
+QUANTIZE_KINDS = ("truncate", "round")
 BIAS_INITS = ("uniform", "zero")
 RECONSTRUCTION_NOISES = ("redraw", "fixed")
 GENERATOR_FAKES = ("stale", "reuse", "fresh")
@@ -53,6 +54,13 @@ class PyramidConfig:
     # between scales); "linear" is an antialiased linear resize to the target shape.
     resampling: str = attrs.field(
         default="bicubic", validator=_check(lambda v: v in RESAMPLING_KINDS, f"one of {RESAMPLING_KINDS}")
+    )
+    # How the image is fitted to max_size and brought to 8 bits: "truncate" is the official's float
+    # round trip, truncating, run on the file's pixels and again after the resize (levels 1-63 of
+    # the file come back a level lower: the training image is darker than the file); "round"
+    # rounds to the nearest level once, so an image that already fits is kept as it is.
+    quantize: str = attrs.field(
+        default="truncate", validator=_check(lambda v: v in QUANTIZE_KINDS, f"one of {QUANTIZE_KINDS}")
     )
 
     def __attrs_post_init__(self):
@@ -177,6 +185,7 @@ class SinGANConfig:
 # What runs made before a field existed did, for ``SinGANConfig.from_stored``.
 LEGACY_VALUES: dict[str, Any] = {
     "pyramid.resampling": "linear",
+    "pyramid.quantize": "round",
     "network.coarsest_noise_channels": 3,
     "network.bias_init": "zero",
     "train.reconstruction_noise": "fixed",

@@ -24,7 +24,8 @@ from functools import lru_cache
 import attrs
 import numpy as np
 
-from domain.config import RESAMPLING_KINDS
+from domain.config import QUANTIZE_KINDS, RESAMPLING_KINDS
+from domain.imaging import official_round_trip, to_signed, to_uint8
 
 KERNELS = ("cubic", "linear")
 
@@ -76,15 +77,18 @@ def _linear_weights(size_in: int, size_out: int) -> np.ndarray:
     return weights / sums
 
 
+def _matrix(size_in: int, size_out: int, kernel: str, scale: float | None) -> np.ndarray:
+    """(size_out, size_in) float64 resize matrix of ``kernel``."""
+    if kernel == "cubic":
+        return _cubic_weights(size_in, size_out, size_out / size_in if scale is None else scale)
+    if kernel == "linear":
+        return _linear_weights(size_in, size_out)
+    raise ValueError(f"kernel must be one of {KERNELS}, got {kernel!r}")
+
+
 @lru_cache(maxsize=512)
 def _weights(size_in: int, size_out: int, kernel: str, scale: float | None) -> np.ndarray:
-    if kernel == "cubic":
-        matrix = _cubic_weights(size_in, size_out, size_out / size_in if scale is None else scale)
-    elif kernel == "linear":
-        matrix = _linear_weights(size_in, size_out)
-    else:
-        raise ValueError(f"kernel must be one of {KERNELS}, got {kernel!r}")
-    matrix = matrix.astype(np.float32)
+    matrix = _matrix(size_in, size_out, kernel, scale).astype(np.float32)
     matrix.setflags(write=False)  # cached and shared: nobody may write into it
     return matrix
 
@@ -159,3 +163,27 @@ class Resampling:
             for n, s in enumerate(shapes)
         ]
 
+
+
+def fit_pixels(image: np.ndarray, shape, *, scale: float, resampling: Resampling, quantize: str) -> np.ndarray:
+    """The training image: the (H, W, 3) uint8 ``image`` resized by ``scale`` to ``shape``, uint8.
+
+    ``quantize="truncate"`` is the official's fit, pixel for pixel: the file's pixels go through
+    the official's float round trip (``official_round_trip``: truncating, levels 1-63 a level
+    lower), are resized in float64 and go through the round trip again, which also runs when the
+    image already fits. ``"round"`` resizes in float32 and rounds to the nearest level; an image that
+    already fits is kept as it is.
+    """
+    if quantize not in QUANTIZE_KINDS:
+        raise ValueError(f"quantize must be one of {QUANTIZE_KINDS}, got {quantize!r}")
+    height, width = int(shape[0]), int(shape[1])
+    if quantize == "round":
+        if (height, width) == tuple(image.shape[:2]):
+            return np.ascontiguousarray(image)
+        return to_uint8(resampling.to_shape(to_signed(image), (height, width), scale=scale))
+    kernel = "cubic" if resampling.kind == "bicubic" else "linear"
+    pixels = official_round_trip(image).astype(np.float64)
+    if (height, width) != pixels.shape[:2]:
+        pixels = np.einsum("oh,hwc->owc", _matrix(pixels.shape[0], height, kernel, scale), pixels)
+        pixels = np.einsum("ow,hwc->hoc", _matrix(pixels.shape[1], width, kernel, scale), pixels)
+    return official_round_trip(pixels)

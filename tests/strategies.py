@@ -162,6 +162,13 @@ def images(draw, shape: Shape | None = None, *, channels: int | None = 3) -> np.
 
 
 @st.composite
+def uint8_images(draw, shape: Shape | None = None) -> np.ndarray:
+    """(H, W, 3) uint8 pixels, as a user's file holds them."""
+    shape = draw(small_shapes()) if shape is None else tuple(shape)
+    return draw(hnp.arrays(np.uint8, (*shape, 3)))
+
+
+@st.composite
 def seeded_images(draw, shape: Shape, *, channels: int = 3) -> np.ndarray:
     """Like ``images`` but drawn from a seed: cheap for the larger shapes of a plan."""
     rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))

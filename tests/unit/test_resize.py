@@ -4,7 +4,8 @@ import pytest
 from hypothesis import example, given
 from hypothesis import strategies as st
 
-from domain.resize import Resampling, resize, to_eight_bits
+from domain.imaging import official_round_trip, to_signed, to_uint8
+from domain.resize import Resampling, fit_pixels, resize, to_eight_bits
 from tests import strategies as gen
 
 TOL = 1e-5  # float32 sums of weights that add to 1
@@ -210,3 +211,49 @@ def test_the_bicubic_pyramid_keeps_the_finest_scale_and_resizes_the_full_image_b
     for n, (level, shape) in enumerate(zip(pyramid[:-1], plan.shapes)):
         expected = np.clip(resize(image, shape, kernel="cubic", scale=plan.factor ** (last - n)), -1, 1)
         np.testing.assert_allclose(level, expected, atol=1e-6)
+
+
+def test_the_official_round_trip_drops_levels_1_to_63_by_one_as_the_officials_torch_functions_do():
+    # Measured with the official code's torch2uint8(np2torch(levels 0..255)): exactly levels 1-63
+    # come back one lower.
+    levels = np.arange(256, dtype=np.uint8)[None, :, None].repeat(3, axis=2)
+    back = official_round_trip(levels).astype(int)
+    want = np.arange(256) - ((np.arange(256) >= 1) & (np.arange(256) <= 63))
+    np.testing.assert_array_equal(back[0, :, 0], want)
+    floats = np.array([[[10.7, 255.9, -3.0]], [[300.0, 63.99, 64.0]]])
+    np.testing.assert_array_equal(official_round_trip(floats), [[[10, 255, 0]], [[255, 63, 64]]])
+    assert back.dtype == int and official_round_trip(levels).dtype == np.uint8
+
+
+@given(gen.uint8_images())
+def test_the_official_round_trip_lowers_a_pixel_by_at_most_one_level(image):
+    back = official_round_trip(image).astype(int)
+    assert back.shape == image.shape
+    assert np.all((back == image) | (back == image.astype(int) - 1))
+
+
+def _fit(image, shape, scale, quantize, kind="bicubic"):
+    return fit_pixels(image, shape, scale=scale, resampling=Resampling(kind=kind), quantize=quantize)
+
+
+def test_the_truncating_fit_is_two_round_trips_around_a_float64_resize():
+    flat = np.full((40, 60, 3), 30, np.uint8)  # 30 -> 29 before the resize, 29 -> 28 after it
+    np.testing.assert_array_equal(_fit(flat, (20, 30), 0.5, "truncate"), np.full((20, 30, 3), 28, np.uint8))
+    bright = np.full((40, 60, 3), 200, np.uint8)  # above 63 a level survives both trips
+    np.testing.assert_array_equal(_fit(bright, (20, 30), 0.5, "truncate"), np.full((20, 30, 3), 200, np.uint8))
+    # An image that already fits still takes both trips (the official resizes it by 1).
+    levels = np.array([[[0, 1, 2]], [[63, 64, 65]]], np.uint8)
+    np.testing.assert_array_equal(_fit(levels, (2, 1), 1.0, "truncate"), [[[0, 0, 0]], [[61, 64, 65]]])
+    np.testing.assert_array_equal(_fit(levels, (2, 1), 1.0, "round"), levels)
+
+
+def test_the_truncating_fit_is_the_rounding_fit_truncated_after_the_first_trip():
+    image = np.random.default_rng(4).integers(64, 256, (30, 45, 3), dtype=np.uint8)  # no level drops
+    for kind in ("bicubic", "linear"):
+        rounded = Resampling(kind=kind).to_shape(to_signed(image), (14, 20), scale=20 / 45)
+        want = np.floor(np.clip((rounded.transpose(1, 2, 0) + 1) * 127.5, 0, 255) + 1e-3).astype(np.uint8)
+        got = _fit(image, (14, 20), 20 / 45, "truncate", kind).astype(int)
+        assert np.abs(got - want).max() <= 1 and np.mean(got != want) < 0.01  # float32 against float64
+        np.testing.assert_array_equal(_fit(image, (14, 20), 20 / 45, "round", kind), to_uint8(rounded))
+    with pytest.raises(ValueError, match="quantize"):
+        _fit(image, (14, 20), 20 / 45, "nearest")

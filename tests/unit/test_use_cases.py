@@ -118,17 +118,23 @@ def test_reconstructions_in_one_pass_equal_each_scale_reconstructed_alone():
 
 
 def test_the_image_is_fitted_as_the_official_does_a_resize_by_max_size_over_the_long_side():
-    from domain.imaging import to_signed, to_uint8
-    from domain.resize import Resampling
+    import attrs
+
+    from domain.config import QUANTIZE_KINDS
+    from domain.resize import Resampling, fit_pixels
 
     image = np.random.default_rng(3).integers(0, 255, (60, 90, 3), dtype=np.uint8)
-    plan, fitted = fit_image(image, CONFIG)
-    assert plan.finest_shape == (27, 40)
-    resampling = Resampling(kind="bicubic", factor=plan.factor)
-    want = to_uint8(resampling.to_shape(to_signed(image), (27, 40), scale=40 / 90))
-    np.testing.assert_array_equal(fitted, want)
-    small = image[:20, :30]
-    np.testing.assert_array_equal(fit_image(small, CONFIG)[1], small)  # never enlarged
+    for quantize in QUANTIZE_KINDS:
+        config = attrs.evolve(CONFIG, pyramid=attrs.evolve(CONFIG.pyramid, quantize=quantize))
+        plan, fitted = fit_image(image, config)
+        assert plan.finest_shape == (27, 40)
+        resampling = Resampling(kind="bicubic", factor=plan.factor)
+        want = fit_pixels(image, (27, 40), scale=40 / 90, resampling=resampling, quantize=quantize)
+        np.testing.assert_array_equal(fitted, want)
+        small = image[:20, :30]
+        want_small = fit_pixels(small, (20, 30), scale=1.0, resampling=resampling, quantize=quantize)
+        np.testing.assert_array_equal(fit_image(small, config)[1], want_small)  # never enlarged
+    np.testing.assert_array_equal(fit_image(small, config)[1], small)  # "round", the last: kept as it is
 
 
 def test_a_loss_that_turns_nan_stops_training_at_the_next_logged_iteration_naming_it():
