@@ -15,6 +15,8 @@ Two kernels, both separable matrix products on the last two axes:
 quantizes it to 8 bits first (as the official ``imresize`` round-trips through uint8, truncating)
 and clips the result to [-1, 1]; between scales an image is enlarged by exactly 1 / factor and
 cropped to the next scale's shape from the top left, as the official code does.
+
+``fit_pixels`` fits the user's image to ``max_size`` once, before the pyramid, as 8-bit pixels.
 """
 from __future__ import annotations
 
@@ -162,7 +164,6 @@ class Resampling:
             np.asarray(image, np.float32).copy() if n == last else self.to_shape(image, s, scale=self.factor ** (last - n))
             for n, s in enumerate(shapes)
         ]
-
 
 
 def fit_pixels(image: np.ndarray, shape, *, scale: float, resampling: Resampling, quantize: str) -> np.ndarray:
